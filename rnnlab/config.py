@@ -1,0 +1,180 @@
+"""Typed run configuration: data + model + training, validated, and round-tripped to dict/JSON/URL."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from rnnlab.errors import ConfigError
+
+CELLS = ("rnn", "rnn-relu", "lstm", "gru")
+SCALERS = ("auto", "none", "zscore", "minmax", "last", "diff")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+INITS = ("default", "orthogonal", "identity")
+MISSING = ("interpolate", "drop", "refuse")
+
+
+@dataclass
+class DataConfig:
+    """Where the series comes from and how it is cut into windows."""
+
+    generator: str = "sales"  # name of a synthetic generator (see rnnlab.data.generators.GENERATORS)
+    csv_path: str | None = None  # a CSV file to load instead of a generator
+    column: str | None = None  # CSV target column; None: the first numeric column
+    date_column: str | None = None  # CSV date column; None: detected when one parses as dates
+    inputs: list[str] = field(default_factory=list)  # extra CSV columns fed to the model as inputs
+    missing: str = "interpolate"  # CSV gaps: interpolate (linear), drop the rows, or refuse the file
+    length: int = 1000  # points in a generated single series
+    samples: int = 1000  # independent windows for panel generators (seed-sales, delay, adding)
+    params: dict[str, float] = field(default_factory=dict)  # generator parameters overriding its defaults
+    data_seed: int = 0  # seed of the generator, so the same series comes back
+    lookback: int = 50  # L: past time steps the model sees
+    horizon: int = 1  # H: future steps predicted at once (direct multi-output)
+    scaler: str = "auto"  # auto picks from training data only (see windows.choose_scaler)
+    val_fraction: float = 0.1  # chronological share held out for validation / early stopping
+    test_fraction: float = 0.2  # chronological share at the end held out for the final test
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings that cannot work."""
+        if self.lookback < 1:
+            raise ConfigError(f"lookback must be at least 1 (got {self.lookback}).")
+        if self.horizon < 1:
+            raise ConfigError(f"horizon must be at least 1 (got {self.horizon}).")
+        if self.scaler not in SCALERS:
+            raise ConfigError(f"unknown scaler {self.scaler!r}; choose one of {', '.join(SCALERS)}.")
+        if self.missing not in MISSING:
+            raise ConfigError(f"unknown missing-value policy {self.missing!r}; choose one of {', '.join(MISSING)}.")
+        if not 0 < self.test_fraction < 1:
+            raise ConfigError(f"test fraction must be between 0 and 1 (got {self.test_fraction}).")
+        if not 0 <= self.val_fraction < 1 or self.val_fraction + self.test_fraction >= 0.9:
+            raise ConfigError("validation + test fractions must leave at least 10 % of the data "
+                              f"for training (got {self.val_fraction} + {self.test_fraction}).")
+        if self.length < 10 or self.samples < 10:
+            raise ConfigError("length and samples must be at least 10.")
+
+
+@dataclass
+class ModelConfig:
+    """The recurrent network: one class for every cell."""
+
+    cell: str = "lstm"  # rnn (tanh), rnn-relu, lstm or gru
+    hidden: int = 32  # units per recurrent layer
+    layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # dropout between stacked layers (torch ignores it for one layer)
+    init: str = "default"  # default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)
+    init_gain: float = 1.0  # scale of W_hh for orthogonal / identity init; >1 makes gradients explode
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings that cannot work."""
+        if self.cell not in CELLS:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}.")
+        if self.init not in INITS:
+            raise ConfigError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}.")
+        if not 1 <= self.hidden <= 4096:
+            raise ConfigError(f"hidden size must be between 1 and 4096 (got {self.hidden}).")
+        if not 1 <= self.layers <= 8:
+            raise ConfigError(f"layers must be between 1 and 8 (got {self.layers}).")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1) (got {self.dropout}).")
+        if self.init_gain <= 0:
+            raise ConfigError(f"init gain must be positive (got {self.init_gain}).")
+
+
+@dataclass
+class TrainConfig:
+    """The optimisation loop."""
+
+    epochs: int = 30  # passes over the training windows
+    batch_size: int = 32  # windows per optimizer step
+    lr: float = 1e-3  # learning rate
+    optimizer: str = "adam"  # adam, sgd (with momentum) or rmsprop
+    momentum: float = 0.9  # SGD momentum (ignored by the others)
+    weight_decay: float = 0.0  # L2 penalty applied by the optimizer
+    clip: float = 1.0  # max global gradient norm; 0 turns clipping off
+    patience: int = 0  # early stopping: epochs without val improvement; 0 = off
+    seed: int = 0  # seed of weights and batch order: same seed, same history on CPU
+    device: str = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
+    probe_every: int = 0  # emit a diagnostics Probe every K steps; 0 = never
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings that cannot work."""
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be at least 1 (got {self.epochs}).")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1 (got {self.batch_size}).")
+        if not 0 < self.lr <= 1000:
+            raise ConfigError(f"learning rate must be positive (got {self.lr}).")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}.")
+        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0 or self.probe_every < 0:
+            raise ConfigError("clip, weight decay, patience and probe interval cannot be negative.")
+
+
+@dataclass
+class RunConfig:
+    """One experiment: the sum of the three configs above."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> "RunConfig":
+        """Validate every part; return self so calls chain."""
+        self.data.validate()
+        self.model.validate()
+        self.train.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON-safe)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        """Inverse of to_dict; unknown keys raise ConfigError instead of being silently dropped."""
+        parts = {}
+        for f in fields(cls):
+            sub_cls = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[f.name]
+            sub = dict(d.get(f.name, {}))
+            known = {g.name for g in fields(sub_cls)}
+            unknown = set(sub) - known
+            if unknown:
+                raise ConfigError(f"unknown {f.name} setting(s): {', '.join(sorted(unknown))}.")
+            parts[f.name] = sub_cls(**sub)
+        return cls(**parts)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"the run configuration is not valid JSON: {e}") from None
+
+    def to_query(self) -> dict[str, str]:
+        """Flat URL query parameters ('model.hidden' -> '32') for values that differ from defaults."""
+        flat, default = _flatten(self.to_dict()), _flatten(RunConfig().to_dict())
+        return {k: json.dumps(v) for k, v in flat.items() if default.get(k) != v}
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> "RunConfig":
+        """Inverse of to_query; ignores parameters that are not part of a config."""
+        d = RunConfig().to_dict()
+        for key, raw in query.items():
+            part, _, name = key.partition(".")
+            if part in d and name in d[part]:
+                try:
+                    d[part][name] = json.loads(raw)
+                except json.JSONDecodeError:
+                    d[part][name] = raw
+        return cls.from_dict(d)
+
+
+def _flatten(d: dict[str, Any]) -> dict[str, Any]:
+    return {f"{part}.{k}": v for part, sub in d.items() for k, v in sub.items()}

@@ -1,0 +1,120 @@
+"""Predictions in original units, metrics, honest baselines and recursive forecasts."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from rnnlab.errors import DataError
+from rnnlab.windows import Part, Prepared, Scaler
+
+
+def predict(model: torch.nn.Module, part: Part, scaler: Scaler, device: torch.device | str = "cpu",
+            batch: int = 4096) -> np.ndarray:
+    """Model predictions for a part's windows, in original units, shape (n, H)."""
+    if len(part) == 0:
+        return np.zeros((0, part.y.shape[1]))
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(part), batch):
+            xb = torch.as_tensor(part.x[i:i + batch], device=device)
+            out.append(model(xb).float().cpu().numpy())
+    return scaler.inverse_y(np.concatenate(out), part.last)
+
+
+def metrics(y_true: np.ndarray, y_pred: np.ndarray, mase_scale: float | None = None) -> dict:
+    """MSE, MAE, RMSE, sMAPE (%) and MASE over every window and horizon step."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    err = y_pred - y_true
+    mse, mae = float(np.mean(err ** 2)), float(np.mean(np.abs(err)))
+    denom = np.abs(y_true) + np.abs(y_pred)
+    smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0)) * 100)
+    mase = mae / mase_scale if mase_scale and mase_scale > 0 else None
+    return {"mse": mse, "mae": mae, "rmse": float(np.sqrt(mse)), "smape": smape, "mase": mase,
+            "n": int(y_true.shape[0])}
+
+
+def detect_period(series: np.ndarray, max_period: int) -> int | None:
+    """Seasonal period from the autocorrelation of the (detrended) training part, or None."""
+    y = np.asarray(series, float)
+    if len(y) < 8 or np.std(y) == 0:
+        return None
+    y = np.diff(y) if abs(np.corrcoef(y[:-1], y[1:])[0, 1]) > 0.95 else y - y.mean()
+    y = y - y.mean()
+    max_period = min(max_period, len(y) // 3)
+    if max_period < 2 or np.dot(y, y) == 0:
+        return None
+    acf = np.array([np.dot(y[:-k], y[k:]) / np.dot(y, y) for k in range(1, max_period + 1)])
+    peaks = [k for k in range(2, max_period) if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k]
+             and acf[k - 1] > 0.2]
+    return max(peaks, key=lambda k: acf[k - 1]) if peaks else None
+
+
+def baseline_predictions(prep: Prepared, part: Part, linear_coef: np.ndarray | None) -> dict:
+    """Each baseline's predictions (n, H) in original units for one part's windows."""
+    h = prep.horizon
+    target_in = part.x_raw[:, :, 0]  # (n, L) the target's own past (or input 0 for panels)
+    out = {"persistence": np.repeat(part.last[:, :1], h, axis=1),
+           "mean": np.repeat(target_in.mean(axis=1, keepdims=True), h, axis=1)}
+    m = prep.period
+    if m and m <= target_in.shape[1]:
+        # y_{t+k} ~ y_{t+k-m*ceil(k/m)}: the value one (or more) seasons back, inside the window
+        cols = [target_in.shape[1] - m * int(np.ceil(k / m)) + (k - 1) for k in range(1, h + 1)]
+        out["seasonal_naive"] = target_in[:, cols]
+    else:
+        out["seasonal_naive"] = out["persistence"]
+    if linear_coef is not None:
+        feats = np.column_stack([target_in - part.last[:, :1], np.ones(len(part))])
+        out["linear"] = feats @ linear_coef + part.last[:, :1]
+    return out
+
+
+def fit_linear(prep: Prepared, ridge: float = 1e-6) -> np.ndarray:
+    """Least-squares autoregression on the same lookback (relative to the last value), train only."""
+    tr = prep.train
+    feats = np.column_stack([tr.x_raw[:, :, 0] - tr.last[:, :1], np.ones(len(tr))])
+    target = tr.y_raw - tr.last[:, :1]
+    gram = feats.T @ feats + ridge * np.eye(feats.shape[1])
+    return np.linalg.solve(gram, feats.T @ target)
+
+
+def evaluate(model: torch.nn.Module, prep: Prepared, device="cpu", part_name: str = "test") -> dict:
+    """Model and baseline metrics on the same windows of one part, all in original units."""
+    part = getattr(prep, part_name)
+    scale = mase_scale(prep)
+    pred = predict(model, part, prep.scaler, device)
+    base = baseline_predictions(prep, part, fit_linear(prep))
+    return {"model": metrics(part.y_raw, pred, scale),
+            "baselines": {k: metrics(part.y_raw, v, scale) for k, v in base.items()},
+            "period": prep.period}
+
+
+def mase_scale(prep: Prepared) -> float:
+    """Mean absolute one-step change of the target inside the training windows (MASE denominator)."""
+    steps = np.abs(np.diff(prep.train.x_raw[:, :, 0], axis=1))
+    return float(steps.mean()) if steps.size else 0.0
+
+
+def recursive_forecast(model: torch.nn.Module, scaler: Scaler, history: np.ndarray, lookback: int,
+                       steps: int, device="cpu") -> np.ndarray:
+    """Forecast `steps` values beyond the end of a univariate series by feeding predictions back."""
+    hist = np.asarray(history, float)
+    if hist.ndim == 2:
+        if hist.shape[1] != 1:
+            raise DataError("a recursive forecast needs future values of the extra input columns, "
+                            "which are unknown; train on the target alone to forecast beyond the end.")
+        hist = hist[:, 0]
+    if len(hist) < lookback:
+        raise DataError(f"need at least {lookback} past values to forecast (got {len(hist)}).")
+    buf, out = list(hist[-lookback:]), []
+    model.eval()
+    with torch.no_grad():
+        while len(out) < steps:
+            window = np.asarray(buf[-lookback:])[None, :, None]  # (1, L, 1)
+            last = window[:, -1, :]
+            xs, _ = scaler.transform(window, np.zeros((1, 1)), last)
+            ys = model(torch.as_tensor(xs, device=device)).float().cpu().numpy()
+            pred = scaler.inverse_y(ys, last)[0]
+            out.extend(pred.tolist())
+            buf.extend(pred.tolist())
+    return np.asarray(out[:steps])

@@ -1,0 +1,97 @@
+"""The one recipe: RunConfig -> data, split, scaler, windows, model, Trainer, evaluation.
+
+The CLI, TrainingJob, benchmarks and tests all call this; none re-implements it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rnnlab.config import DataConfig, RunConfig
+from rnnlab.data import PanelData, SeriesData
+from rnnlab.data.csv import load_csv
+from rnnlab.data.generators import generate
+from rnnlab.evaluate import detect_period, evaluate
+from rnnlab.models import RecurrentRegressor, build_model
+from rnnlab.train import Control, Done, Event, Trainer, resolve_device
+from rnnlab.windows import Prepared, prepare
+
+
+def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
+    """The data a DataConfig names: raw CSV bytes (uploads), a CSV path, or a generator."""
+    if csv_bytes is not None or cfg.csv_path:
+        return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
+                        date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing)
+    return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
+                    params=cfg.params, seed=cfg.data_seed)
+
+
+def prepare_data(cfg: DataConfig, data: SeriesData | PanelData) -> Prepared:
+    """Split, window and scale; fill in the seasonal period from training data when unknown."""
+    prep = prepare(data, cfg.lookback, cfg.horizon, cfg.scaler, cfg.val_fraction, cfg.test_fraction)
+    if prep.period is None and not prep.panel:
+        prep.period = detect_period(data.values[:prep.train_end, 0], max_period=cfg.lookback)
+    return prep
+
+
+@dataclass
+class Setup:
+    """Everything built before the first step, so callers can inspect it (pages, benchmarks)."""
+
+    config: RunConfig
+    data: SeriesData | PanelData
+    prep: Prepared
+    model: RecurrentRegressor
+    device: torch.device
+    tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device
+
+
+def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None) -> Setup:
+    """Validate, load, prepare, seed and build the model; place training tensors on the device once."""
+    cfg.validate()
+    device = resolve_device(cfg.train.device)
+    data = load_data(cfg.data) if data is None else data
+    prep = prepare_data(cfg.data, data)
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(cfg.model, prep.n_features, prep.horizon).to(device)
+    tensors = {"x_train": torch.as_tensor(prep.train.x, device=device),
+               "y_train": torch.as_tensor(prep.train.y, device=device),
+               "x_val": torch.as_tensor(prep.val.x, device=device),
+               "y_val": torch.as_tensor(prep.val.y, device=device)}
+    return Setup(cfg, data, prep, model, device, tensors)
+
+
+def make_trainer(s: Setup, callbacks: list[Callable[[Event], None]] | None = None,
+                 control: Control | None = None, probe=None) -> Trainer:
+    t = s.tensors
+    return Trainer(s.config.train, s.model, t["x_train"], t["y_train"], t["x_val"], t["y_val"],
+                   callbacks=callbacks, control=control, probe=probe)
+
+
+def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
+    """The result in the CLI's JSON shape (see DESIGN.md), test metrics in original units."""
+    result = {"config": s.config.to_dict(), "device": str(s.device),
+              "train_seconds": round(trainer.train_seconds, 4), "epochs_run": len(trainer.history),
+              "steps": trainer.steps, "stopped_reason": done.reason, "message": done.message,
+              "history": trainer.history, "scaler": s.prep.scaler.kind,
+              "scaler_reason": s.prep.scaler_reason,
+              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
+    ev = evaluate(s.model, s.prep, s.device)
+    result["test"] = ev["model"]
+    result["baselines"] = ev["baselines"]
+    result["seasonal_period"] = ev["period"]
+    if not np.isfinite(result["test"]["mse"]):
+        result["test"] = {k: None if isinstance(v, float) else v for k, v in result["test"].items()}
+    return result
+
+
+def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,
+                   data: SeriesData | PanelData | None = None) -> tuple[dict, Setup]:
+    """Train one configuration end to end; return (JSON-ready result, Setup with the trained model)."""
+    s = setup(cfg, data)
+    trainer = make_trainer(s, callbacks, control)
+    done = trainer.run()
+    return summarize(s, trainer, done), s

@@ -1,0 +1,19 @@
+"""Named starting points (CLI --preset, the home page's demo button)."""
+from __future__ import annotations
+
+PRESETS: dict[str, dict] = {
+    # The classic Keras SimpleRNN(50) tutorial, done right: same data and model, scaled inputs.
+    "keras-classic": {"data": {"generator": "seed-sales", "samples": 1000, "lookback": 50},
+                      "model": {"cell": "rnn", "hidden": 50},
+                      "train": {"epochs": 20, "batch_size": 32, "lr": 1e-3}},
+    # A daily sales series with weekly seasonality and an LSTM.
+    "sales-lstm": {"data": {"generator": "sales", "length": 1000, "lookback": 28},
+                   "model": {"cell": "lstm", "hidden": 32}, "train": {"epochs": 30}},
+    # Vanishing gradients: a tanh RNN that must remember an input 40 steps back.
+    "vanishing": {"data": {"generator": "delay", "samples": 2000, "lookback": 60, "params": {"lag": 40}},
+                  "model": {"cell": "rnn", "hidden": 32}, "train": {"epochs": 10}},
+    # Exploding gradients: ReLU RNN with identity W_hh scaled above 1.
+    "exploding": {"data": {"generator": "sine", "length": 1000, "lookback": 60},
+                  "model": {"cell": "rnn-relu", "hidden": 32, "init": "identity", "init_gain": 1.1},
+                  "train": {"epochs": 10, "clip": 1.0}},
+}

@@ -1,0 +1,216 @@
+"""The training loop. It raises small events; the CLI, the job, the tests and the charts listen."""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from rnnlab.config import TrainConfig
+from rnnlab.errors import ConfigError
+
+
+@dataclass
+class StepEnd:
+    step: int
+    epoch: int
+    loss: float
+    grad_norm: float  # global gradient norm before clipping
+    lr: float
+    samples_per_s: float
+
+
+@dataclass
+class EpochEnd:
+    epoch: int
+    train_loss: float  # mean over the epoch's batches (scaled units)
+    val_loss: float | None  # None when there is no validation part
+    seconds: float  # wall time of the training loop so far, pauses excluded
+
+
+@dataclass
+class Probe:
+    step: int
+    grad_norm_per_t: Any  # (layers, L) numpy array of ||dL/dh_t||
+    hidden: Any  # (L, hidden) hidden states of the probe window, top layer
+    gates: Any  # dict gate name -> (L, hidden), empty for plain RNNs
+    spectral_radius: float  # of W_hh (layer 0)
+    extra: dict = field(default_factory=dict)  # connectivity, singular values, saturation
+
+
+@dataclass
+class Done:
+    reason: str  # completed | stopped | early-stop | diverged | error
+    message: str = ""
+
+
+Event = StepEnd | EpochEnd | Probe | Done
+
+
+class Control:
+    """Thread-safe stop / pause flags, set by any thread and checked by the loop every step."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused loop so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> float:
+        """Block while paused; return the seconds spent waiting."""
+        if self._running.is_set():
+            return 0.0
+        t = time.perf_counter()
+        self._running.wait()
+        return time.perf_counter() - t
+
+
+def resolve_device(name: str) -> torch.device:
+    """auto -> cuda, then mps, then cpu; an unavailable explicit choice raises ConfigError."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("CUDA is not available on this machine; use device auto or cpu.")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("Apple MPS is not available on this machine; use device auto or cpu.")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"unknown device {name!r}; choose auto, cpu, cuda or mps.")
+    return torch.device(name)
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}.")
+
+
+DIVERGED_ADVICE = ("the loss became infinite or NaN: lower the learning rate (try 10x smaller), "
+                   "turn on gradient clipping, or use an LSTM/GRU or orthogonal initialisation.")
+
+
+class Trainer:
+    """Mini-batch training on tensors already placed on the device; emits events to callbacks."""
+
+    def __init__(self, cfg: TrainConfig, model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor,
+                 x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
+                 callbacks: list[Callable[[Event], None]] | None = None,
+                 control: Control | None = None,
+                 probe: Callable[[nn.Module, int], Probe] | None = None):
+        self.cfg, self.model = cfg, model
+        self.x_train, self.y_train, self.x_val, self.y_val = x_train, y_train, x_val, y_val
+        self.callbacks = list(callbacks or [])
+        self.control = control or Control()
+        self.probe = probe
+        self.history: list[dict] = []  # {epoch, train_loss, val_loss}
+        self.train_seconds = 0.0
+        self.steps = 0
+        self.total_steps = cfg.epochs * math.ceil(len(y_train) / cfg.batch_size)
+
+    def emit(self, event: Event) -> None:
+        for cb in self.callbacks:
+            cb(event)
+
+    def val_loss(self) -> float | None:
+        """Mean squared error on the validation windows (scaled units), in eval mode."""
+        if self.x_val is None or len(self.x_val) == 0:
+            return None
+        self.model.eval()
+        with torch.no_grad():
+            total = 0.0
+            for i in range(0, len(self.x_val), 4096):
+                pred = self.model(self.x_val[i:i + 4096])
+                total += float(((pred - self.y_val[i:i + 4096]) ** 2).sum())
+        self.model.train()
+        return total / self.y_val.numel()
+
+    def run(self) -> Done:
+        """Train until done, stopped, early-stopped or diverged; never raises on divergence."""
+        cfg, model = self.cfg, self.model
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = make_optimizer(cfg, params)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        n, bs = len(self.y_train), cfg.batch_size
+        best, best_state, bad_epochs = math.inf, None, 0
+        clock, paused = time.perf_counter(), 0.0
+        model.train()
+        done = Done("completed", f"trained {cfg.epochs} epochs")
+        for epoch in range(1, cfg.epochs + 1):
+            perm = torch.randperm(n, generator=gen).to(self.x_train.device)
+            epoch_loss, batches, epoch_clock = 0.0, 0, time.perf_counter()
+            for i in range(0, n, bs):
+                paused += self.control.wait_while_paused()
+                if self.control.stopped:
+                    done = Done("stopped", f"stopped by the user after {self.steps} steps")
+                    break
+                idx = perm[i:i + bs]
+                xb, yb = self.x_train[idx], self.y_train[idx]
+                opt.zero_grad(set_to_none=True)
+                loss = nn.functional.mse_loss(model(xb), yb)
+                loss.backward()
+                gn = nn.utils.clip_grad_norm_(params, cfg.clip if cfg.clip > 0 else math.inf)
+                loss_v, gn_v = torch.stack([loss.detach(), gn]).tolist()  # one device sync per step
+                if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
+                    done = Done("diverged", f"step {self.steps + 1}: " + DIVERGED_ADVICE)
+                    break
+                opt.step()
+                self.steps += 1
+                epoch_loss += loss_v
+                batches += 1
+                rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
+                self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, cfg.lr, rate))
+                if self.probe is not None and cfg.probe_every and self.steps % cfg.probe_every == 0:
+                    self.emit(self.probe(model, self.steps))
+                    model.train()
+            if done.reason != "completed":
+                break
+            val = self.val_loss()
+            self.train_seconds = time.perf_counter() - clock - paused
+            self.history.append({"epoch": epoch, "train_loss": epoch_loss / max(batches, 1),
+                                 "val_loss": val})
+            self.emit(EpochEnd(epoch, epoch_loss / max(batches, 1), val, self.train_seconds))
+            if cfg.patience and val is not None:
+                if val < best - 1e-12:
+                    best, bad_epochs = val, 0
+                    best_state = copy.deepcopy(model.state_dict())
+                else:
+                    bad_epochs += 1
+                    if bad_epochs >= cfg.patience:
+                        done = Done("early-stop", f"validation loss did not improve for {cfg.patience} "
+                                    f"epochs; kept the weights of the best epoch")
+                        break
+        self.train_seconds = time.perf_counter() - clock - paused
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.eval()
+        self.emit(done)
+        return done
