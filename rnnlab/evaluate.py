@@ -26,6 +26,9 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, mase_scale: float | None = N
     """MSE, MAE, RMSE, sMAPE (%) and MASE over every window and horizon step."""
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     err = y_pred - y_true
+    if not np.isfinite(err).all():  # a diverged model: no number would be honest
+        nan = float("nan")
+        return {"mse": nan, "mae": nan, "rmse": nan, "smape": nan, "mase": nan, "n": int(y_true.shape[0])}
     mse, mae = float(np.mean(err ** 2)), float(np.mean(np.abs(err)))
     denom = np.abs(y_true) + np.abs(y_pred)
     smape = float(np.mean(np.where(denom > 0, 2 * np.abs(err) / np.where(denom > 0, denom, 1), 0)) * 100)
@@ -118,3 +121,41 @@ def recursive_forecast(model: torch.nn.Module, scaler: Scaler, history: np.ndarr
             out.extend(pred.tolist())
             buf.extend(pred.tolist())
     return np.asarray(out[:steps])
+
+
+def persistence_val_loss(prep: Prepared) -> float | None:
+    """Validation MSE of persistence in the model's scaled units: the line the loss chart must beat."""
+    part = prep.val if len(prep.val) else None
+    if part is None:
+        return None
+    pers = np.repeat(part.last[:, :1], prep.horizon, axis=1)
+    _, ys = prep.scaler.transform(part.x_raw, pers, part.last, dtype=np.float64)
+    return float(np.mean((ys - part.y.astype(np.float64)) ** 2))
+
+
+def verdict(result: dict) -> tuple[bool, str]:
+    """One line for people: does the model beat persistence and the best baseline on test MAE?"""
+    model = result["test"].get("mae")
+    base = {k: v["mae"] for k, v in result["baselines"].items() if v.get("mae") is not None}
+    if model is None:
+        return False, "The model produced no finite predictions, so it has no test score."
+    pers = base.get("persistence")
+    best_name = min(base, key=base.get)
+    gain = (1 - model / pers) * 100 if pers else 0.0
+    if pers and model < pers:
+        line = f"Beats persistence by {gain:.0f} % on test MAE ({model:.4g} vs {pers:.4g})."
+        ok = True
+    else:
+        line = (f"Does not beat persistence: test MAE {model:.4g} vs {pers:.4g} for simply repeating "
+                "the last value.")
+        ok = False
+    if best_name != "persistence" and base[best_name] < model:
+        line += f" The {best_name.replace('_', ' ')} baseline is better still ({base[best_name]:.4g})."
+    return ok, line
+
+
+def metrics_rows(result: dict) -> list[dict]:
+    """Model and baselines as table rows (test part, original units)."""
+    rows = [{"predictor": "model", **result["test"]}]
+    rows += [{"predictor": k.replace("_", " "), **v} for k, v in result["baselines"].items()]
+    return [{k: v for k, v in r.items() if k != "n"} for r in rows]

@@ -112,8 +112,9 @@ class Scaler:
             return cls(kind, np.zeros(flat.shape[1]), step, 0.0, float(_safe(jumps.std())))
         raise ConfigError(f"unknown scaler {kind!r}.")
 
-    def transform(self, x: np.ndarray, y: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scaled float32 copies of x (n, L, F) and y (n, H)."""
+    def transform(self, x: np.ndarray, y: np.ndarray, last: np.ndarray,
+                  dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled copies of x (n, L, F) and y (n, H); float32 for the model by default."""
         if self.kind == "last":
             xs = (x - last[:, None, :]) / self.x_scale
             ys = (y - last[:, :1]) / self.y_scale
@@ -123,7 +124,7 @@ class Scaler:
         else:
             xs = (x - self.x_shift) / self.x_scale
             ys = (y - self.y_shift) / self.y_scale
-        return xs.astype(np.float32), ys.astype(np.float32)
+        return xs.astype(dtype), ys.astype(dtype)
 
     def inverse_y(self, ys: np.ndarray, last: np.ndarray) -> np.ndarray:
         """Targets (n, H) back in original units; `last` (n, F) anchors `last` and `diff`."""

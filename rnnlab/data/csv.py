@@ -109,6 +109,12 @@ def _sniff_delimiter(text: str) -> str:
 
 def _parse_table(text: str) -> tuple[pd.DataFrame, str, str]:
     delimiter = _sniff_delimiter(text)
+    header = next(_csv.reader(io.StringIO(text.lstrip("\r\n")), delimiter=delimiter), [])
+    names = [h.strip() for h in header]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"the header repeats the column name(s) {', '.join(map(repr, dup))}; "
+                        "give every column a unique name.")
     try:
         table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skipinitialspace=True, skip_blank_lines=True, comment=None)
@@ -121,8 +127,6 @@ def _parse_table(text: str) -> tuple[pd.DataFrame, str, str]:
     table.columns = [str(c).strip() for c in table.columns]
     if table.empty:
         raise DataError("the file has a header but no data rows.")
-    if len(set(table.columns)) != len(table.columns):
-        raise DataError("the header repeats a column name; give every column a unique name.")
     table = table.loc[~(table.apply(lambda s: s.str.strip()) == "").all(axis=1)]
     body = "\n".join(text.splitlines()[1:200])
     comma_decimals = len(re.findall(r"\d,\d", body))
@@ -230,3 +234,11 @@ def _handle_missing(frame: pd.DataFrame, policy: str, notes: list[str]) -> pd.Da
         raise DataError("a column has no numeric value at all, so its gaps cannot be filled.")
     notes.append(f"{gaps} rows with missing values filled by linear interpolation")
     return filled
+
+
+def peek(source: str | Path | bytes, rows: int = 8) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """First rows as text, all column names, and the columns that look numeric (for pickers)."""
+    text, _ = _decode(_read_bytes(source))
+    table, _, decimal = _parse_table(text)
+    numeric = [c for c in table.columns if _to_number(table[c], decimal).notna().mean() >= 0.5]
+    return table.head(rows), list(table.columns), numeric

@@ -1,0 +1,126 @@
+"""Train: model and optimiser settings, Train / Pause / Stop, and the live loss and gradient charts."""
+import streamlit as st
+
+from rnnlab import plots
+from rnnlab.config import CELLS, INITS, OPTIMIZERS
+from rnnlab.errors import RnnlabError
+from rnnlab.evaluate import persistence_val_loss, verdict
+from ui import state
+from ui.state import key
+
+LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
+REFRESH_S = 0.5  # live redraw interval while a job runs
+
+
+def settings_ui() -> None:
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.markdown("**Model**")
+        c = st.columns(3)
+        c[0].selectbox("Cell", CELLS, key=key("model", "cell"))
+        c[1].number_input("Hidden units", 1, 1024, key=key("model", "hidden"))
+        c[2].number_input("Layers", 1, 4, key=key("model", "layers"))
+        c = st.columns(3)
+        c[0].number_input("Dropout", 0.0, 0.9, step=0.1, key=key("model", "dropout"))
+        c[1].selectbox("Initialisation", INITS, key=key("model", "init"))
+        c[2].number_input("W_hh gain", 0.1, 3.0, step=0.05, key=key("model", "init_gain"),
+                          help="scale of orthogonal / identity W_hh; above 1 gradients explode")
+    with right.container(border=True):
+        st.markdown("**Training**")
+        c = st.columns(3)
+        c[0].selectbox("Optimizer", OPTIMIZERS, key=key("train", "optimizer"))
+        if st.session_state[key("train", "lr")] not in LRS:
+            st.session_state[key("train", "lr")] = min(LRS, key=lambda v: abs(v - st.session_state[key("train", "lr")]))
+        c[1].select_slider("Learning rate", LRS, key=key("train", "lr"), format_func=lambda v: f"{v:g}")
+        c[2].number_input("Epochs", 1, 10_000, key=key("train", "epochs"))
+        c = st.columns(4)
+        c[0].number_input("Batch size", 1, 65_536, key=key("train", "batch_size"))
+        c[1].number_input("Clip norm", 0.0, 1000.0, step=0.5, key=key("train", "clip"), help="0 = off")
+        c[2].number_input("Patience", 0, 1000, key=key("train", "patience"), help="early stopping; 0 = off")
+        c[3].number_input("Seed", 0, 1_000_000, key=key("train", "seed"))
+
+
+def buttons(job) -> None:
+    running = job is not None and not job.snapshot().finished
+    c = st.columns([1, 1, 1, 3])
+    if c[0].button("▶ Train", type="primary", disabled=running, key="train_button"):
+        try:
+            cfg = state.config_from_state().validate()
+        except RnnlabError as e:
+            st.error(str(e))
+            return
+        data, err = state.current_data(cfg)
+        if err:
+            st.error(f"{err} (fix it on the Data page)")
+            return
+        state.start_job(cfg, data)
+        st.rerun()
+    snap = job.snapshot() if job is not None else None
+    if snap is not None and snap.state == "paused":
+        if c[1].button("⏵ Resume", disabled=not running, key="resume_button"):
+            job.resume()
+            st.rerun()
+    elif c[1].button("⏸ Pause", disabled=not running, key="pause_button"):
+        job.pause()
+        st.rerun()
+    if c[2].button("■ Stop", disabled=not running, key="stop_button"):
+        job.stop()
+        job.join(timeout=2.0)
+        st.rerun()
+    c[3].caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS}")
+
+
+def progress_text(snap) -> str:
+    eta = f" · ETA {snap.eta:.0f} s" if snap.eta is not None else ""
+    return (f"{snap.state} · epoch {snap.epoch}/{snap.epochs} · step {snap.step:,}/{snap.total_steps:,}"
+            f"{eta} · {snap.samples_per_s:,.0f} samples/s")
+
+
+def live_panel() -> None:
+    job = st.session_state.job
+    snap = job.snapshot()
+    if snap.state == "queued":
+        st.info("Waiting for a free training slot: other sessions are training on this server.")
+    st.progress(snap.progress, text=progress_text(snap))
+    base = None
+    if job.setup is not None:
+        base = persistence_val_loss(job.setup.prep)
+    per_epoch = snap.total_steps / max(snap.epochs, 1)
+    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart")
+    st.plotly_chart(plots.grad_norm_figure(snap.steps, snap.grad_norms, job.config.train.clip or None),
+                    key="grad_chart")
+    if snap.finished and st.session_state.get("live_job") == snap.job_id:
+        st.session_state.live_job = None
+        st.rerun()  # full rerun: stop polling, show the verdict
+
+
+def outcome(snap) -> None:
+    if snap.state == "diverged":
+        st.error(f"Training diverged — {snap.message}")
+    elif snap.state == "error":
+        st.error(f"Training failed: {snap.message}")
+    if snap.result is not None and snap.result["test"].get("mae") is not None:
+        ok, line = verdict(snap.result)
+        (st.success if ok else st.warning)(line)
+        st.caption(f"{snap.state}: {snap.message} · scaler {snap.result['scaler']} · "
+                   f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
+
+
+def main() -> None:
+    st.title("Train")
+    settings_ui()
+    job = st.session_state.job
+    buttons(job)
+    job = st.session_state.job
+    if job is None:
+        st.info("Press **Train** to start. The loss streams in below while the model trains.")
+        return
+    snap = job.snapshot()
+    if not snap.finished:
+        st.session_state.live_job = snap.job_id
+    st.fragment(run_every=REFRESH_S if not snap.finished else None)(live_panel)()
+    if snap.finished:
+        outcome(snap)
+
+
+main()

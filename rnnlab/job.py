@@ -1,0 +1,224 @@
+"""TrainingJob: one experiment in a background thread, read through a locked snapshot.
+
+The thread never touches any UI; it appends events to plain lists under a lock. Readers call
+`snapshot()` (cheap copies) and build figures outside the lock. `JobSlots` caps how many jobs train
+at once on a server; `JobRegistry` stops jobs whose owner (a browser session) has gone away.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rnnlab.config import RunConfig
+from rnnlab.errors import RnnlabError
+from rnnlab.train import Control, Done, EpochEnd, Probe, StepEnd
+
+FINISHED = ("completed", "stopped", "early-stop", "diverged", "error")
+_ids = itertools.count(1)
+
+
+class JobSlots:
+    """A server-wide cap on simultaneously training jobs."""
+
+    def __init__(self, max_jobs: int = 2):
+        self.max_jobs = max_jobs
+        self._sem = threading.Semaphore(max_jobs)
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def acquire(self, control: Control, poll: float = 0.1) -> bool:
+        """Wait for a free slot; give up (False) if the job is stopped while waiting."""
+        while not control.stopped:
+            if self._sem.acquire(timeout=poll):
+                with self._lock:
+                    self.in_use += 1
+                return True
+        return False
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+        self._sem.release()
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's progress, safe to read from any thread."""
+
+    job_id: int
+    state: str  # queued | running | paused | completed | stopped | early-stop | diverged | error
+    message: str
+    step: int
+    total_steps: int
+    epoch: int
+    epochs: int
+    elapsed: float  # seconds since training began (pauses included)
+    samples_per_s: float
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    result: dict | None = None
+
+    @property
+    def progress(self) -> float:
+        return min(self.step / self.total_steps, 1.0) if self.total_steps else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the pace so far."""
+        if self.step == 0 or self.state not in ("running", "paused"):
+            return None
+        return self.elapsed / self.step * (self.total_steps - self.step)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+class TrainingJob:
+    """Runs `experiment.run_experiment` in a daemon thread; stop / pause / resume from any thread."""
+
+    def __init__(self, config: RunConfig, data=None, slots: JobSlots | None = None,
+                 owner: str | None = None, probe_factory: Callable | None = None):
+        self.id = next(_ids)
+        self.config, self.data, self.slots, self.owner = config, data, slots, owner
+        self.probe_factory = probe_factory  # (Setup) -> probe callable, for live diagnostics
+        self.control = Control()
+        self._lock = threading.Lock()
+        self._state, self._message = "queued", "waiting for a free training slot"
+        self._steps: list[int] = []
+        self._losses: list[float] = []
+        self._grads: list[float] = []
+        self._history: list[dict] = []
+        self._probes: list[Probe] = []
+        self._rate, self._epoch, self._started = 0.0, 0, None
+        self._total_steps = 0
+        self.result: dict | None = None
+        self.setup = None  # experiment.Setup once built (model, prep) for Predict / Inspect
+        self._thread = threading.Thread(target=self._run, name=f"rnnlab-job-{self.id}", daemon=True)
+
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._state == "running":
+                self.control.pause()
+                self._state = "paused"
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._state == "paused":
+                self.control.resume()
+                self._state = "running"
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _on_event(self, e) -> None:
+        # Called on the training thread every step: keep it small (the GIL is shared with the UI).
+        with self._lock:
+            if isinstance(e, StepEnd):
+                self._steps.append(e.step)
+                self._losses.append(e.loss)
+                self._grads.append(e.grad_norm)
+                self._rate, self._epoch = e.samples_per_s, e.epoch
+            elif isinstance(e, EpochEnd):
+                self._history.append({"epoch": e.epoch, "train_loss": e.train_loss, "val_loss": e.val_loss})
+            elif isinstance(e, Probe):
+                self._probes.append(e)
+
+    def _run(self) -> None:
+        from rnnlab.experiment import make_trainer, setup, summarize
+
+        if self.slots is not None and not self.slots.acquire(self.control):
+            self._finish("stopped", "stopped before a training slot was free")
+            return
+        try:
+            s = setup(self.config, self.data)
+            probe = self.probe_factory(s) if self.probe_factory else None
+            trainer = make_trainer(s, [self._on_event], self.control, probe)
+            with self._lock:
+                self.setup, self._total_steps = s, trainer.total_steps
+                self._started = time.perf_counter()
+                self._state = "paused" if self.control.paused else "running"
+                self._message = ""
+            done: Done = trainer.run()
+            self.result = summarize(s, trainer, done)
+            self._finish(done.reason, done.message)
+        except RnnlabError as e:
+            self._finish("error", str(e))
+        except Exception as e:  # a bug: keep the app alive and say what happened
+            traceback.print_exc()
+            self._finish("error", f"unexpected {type(e).__name__}: {e}")
+        finally:
+            if self.slots is not None:
+                self.slots.release()
+
+    def _finish(self, state: str, message: str) -> None:
+        with self._lock:
+            self._state, self._message = state, message
+
+    def snapshot(self) -> Snapshot:
+        """Copy the progress under the lock; never blocks the training thread for long."""
+        with self._lock:
+            elapsed = time.perf_counter() - self._started if self._started else 0.0
+            return Snapshot(self.id, self._state, self._message, self._steps[-1] if self._steps else 0,
+                            self._total_steps, self._epoch, self.config.train.epochs, elapsed, self._rate,
+                            list(self._steps), list(self._losses), list(self._grads),
+                            list(self._history), list(self._probes), self.result)
+
+
+class JobRegistry:
+    """Jobs by owner; a watchdog stops jobs whose owner has been gone for `grace` seconds."""
+
+    def __init__(self, is_alive: Callable[[str], bool], grace: float = 5.0, interval: float = 1.0):
+        self.is_alive, self.grace, self.interval = is_alive, grace, interval
+        self._jobs: dict[str, TrainingJob] = {}
+        self._gone_since: dict[str, float] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._watch, name="rnnlab-job-watchdog", daemon=True).start()
+
+    def put(self, owner: str, job: TrainingJob) -> None:
+        with self._lock:
+            old = self._jobs.get(owner)
+            self._jobs[owner] = job
+        if old is not None and old is not job:
+            old.stop()  # one job per session: a new run replaces the old one
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.alive)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            self.sweep()
+
+    def sweep(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for owner, job in list(self._jobs.items()):
+                if self.is_alive(owner):
+                    self._gone_since.pop(owner, None)
+                    continue
+                since = self._gone_since.setdefault(owner, now)
+                if now - since >= self.grace:
+                    job.stop()
+                    del self._jobs[owner]
+                    self._gone_since.pop(owner, None)

@@ -1,0 +1,150 @@
+"""Plotly figure builders: arrays in, go.Figure out. Big fonts, so charts read on a projector.
+
+Long series are decimated for drawing only (MinMaxLTTB from tsdownsample), never for training.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+MAX_POINTS = 5000  # per trace; well under the ~10k the browser draws smoothly
+FONT = dict(size=16)
+PART_COLORS = {"train": "rgba(31,119,180,0.07)", "val": "rgba(255,165,0,0.15)", "test": "rgba(44,160,44,0.15)"}
+COLORS = {"true": "#444444", "model": "#d62728", "train": "#1f77b4", "val": "#ff7f0e", "base": "#7f7f7f"}
+
+
+def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Keep at most n_out points that preserve the shape (peaks included) of a long trace."""
+    y = np.asarray(y, dtype=np.float64)
+    x = np.asarray(x)
+    if len(y) <= n_out:
+        return x, y
+    finite = np.isfinite(y)
+    if not finite.all():
+        idx = np.linspace(0, len(y) - 1, n_out).astype(int)
+        return x[idx], y[idx]
+    try:
+        from tsdownsample import MinMaxLTTBDownsampler
+        idx = MinMaxLTTBDownsampler().downsample(y, n_out=n_out)
+    except ImportError:  # optional dependency: fall back to min/max per bucket
+        edges = np.linspace(0, len(y), n_out // 2 + 1).astype(int)
+        idx = np.unique(np.concatenate([[a + np.argmin(y[a:b]), a + np.argmax(y[a:b])]
+                                        for a, b in zip(edges[:-1], edges[1:]) if b > a]))
+    return x[idx], y[idx]
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=20)), font=FONT, height=height,
+                      margin=dict(l=70, r=20, t=60, b=60), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+                      xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
+    return fig
+
+
+def shade_parts(fig: go.Figure, x_axis, train_end: int, val_end: int) -> None:
+    """Shade train / val / test regions of a series chart (x_axis: the full x values)."""
+    n = len(x_axis)
+    spans = [("train", 0, train_end), ("val", train_end, val_end), ("test", val_end, n)]
+    for name, a, b in spans:
+        if b <= a or a >= n:
+            continue
+        fig.add_vrect(x0=x_axis[a], x1=x_axis[min(b, n) - 1], fillcolor=PART_COLORS[name], line_width=0,
+                      layer="below", annotation_text=name, annotation_position="top left",
+                      annotation_font_size=15)
+
+
+def series_figure(values: np.ndarray, x_axis=None, name: str = "value", train_end: int | None = None,
+                  val_end: int | None = None, title: str = "Series", unit: str = "") -> go.Figure:
+    """The target series with the chronological split shaded."""
+    y = np.asarray(values, dtype=np.float64)
+    x = np.arange(len(y)) if x_axis is None else np.asarray(x_axis)
+    xs, ys = decimate(x, y)
+    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name=name, line=dict(color=COLORS["true"], width=1.5)))
+    if train_end is not None and val_end is not None:
+        shade_parts(fig, x, train_end, val_end)
+    note = f" (drawn with {len(xs):,} of {len(y):,} points)" if len(xs) < len(y) else ""
+    return _layout(fig, title + note, "date" if x_axis is not None else "time step",
+                   f"{name} {unit}".strip())
+
+
+def panel_figure(x: np.ndarray, y: np.ndarray, n_show: int = 12, title: str = "Samples") -> go.Figure:
+    """A few independent windows (panel data): input path as a line, the target as a dot."""
+    fig = go.Figure()
+    n_show = min(n_show, len(x))
+    lookback = x.shape[1]
+    for i in range(n_show):
+        fig.add_trace(go.Scatter(x=np.arange(lookback), y=x[i, :, 0], mode="lines", showlegend=i == 0,
+                                 name="inputs", line=dict(width=1.5, color=COLORS["train"]), opacity=0.6))
+        fig.add_trace(go.Scatter(x=[lookback], y=[y[i, 0]], mode="markers", showlegend=i == 0,
+                                 name="target", marker=dict(size=9, color=COLORS["model"])))
+    return _layout(fig, f"{title}: {n_show} of {len(x):,} independent samples", "time step in window", "value")
+
+
+def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: float = 1.0,
+                baseline_val: float | None = None) -> go.Figure:
+    """Train / validation loss per epoch (log scale), the batch loss faint behind it, and the
+    persistence baseline's validation loss as a dashed line: the bar a model must get under."""
+    fig = go.Figure()
+    if steps is not None and len(steps):
+        xs, ys = decimate(np.asarray(steps, float) / max(steps_per_epoch, 1e-9), np.asarray(losses))
+        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name="batch loss",
+                                   line=dict(color=COLORS["train"], width=1), opacity=0.35))
+    if history:
+        ep = [h["epoch"] for h in history]
+        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in history], mode="lines+markers",
+                                 name="train (epoch mean)", line=dict(color=COLORS["train"], width=3)))
+        val = [h["val_loss"] for h in history]
+        if any(v is not None for v in val):
+            fig.add_trace(go.Scatter(x=ep, y=val, mode="lines+markers", name="validation",
+                                     line=dict(color=COLORS["val"], width=3)))
+    if baseline_val is not None and baseline_val > 0:
+        fig.add_hline(y=baseline_val, line=dict(color=COLORS["base"], dash="dash", width=2),
+                      annotation_text="persistence (val)", annotation_font_size=15,
+                      annotation_position="bottom left")
+    fig.update_yaxes(type="log")
+    return _layout(fig, "Loss (MSE on scaled values)", "epoch", "loss (log scale)", height=400)
+
+
+def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
+    """Global gradient norm per optimizer step (log scale), with the clipping threshold."""
+    xs, ys = decimate(np.asarray(steps, float), np.asarray(grad_norms))
+    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name="‖∇‖", line=dict(color="#9467bd", width=1.5)))
+    if clip:
+        fig.add_hline(y=clip, line=dict(color=COLORS["base"], dash="dot"), annotation_text="clip",
+                      annotation_font_size=15)
+    fig.update_yaxes(type="log")
+    return _layout(fig, "Gradient norm per step", "step", "‖∇θ L‖ (log)", height=320)
+
+
+def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], train_end: int | None = None,
+                      val_end: int | None = None, title: str = "True vs predicted", unit: str = "") -> go.Figure:
+    """True values and one or more prediction traces on a shared axis (first horizon step)."""
+    x = np.asarray(x_axis)
+    xs, ys = decimate(x, y_true)
+    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name="true", line=dict(color=COLORS["true"], width=2)))
+    palette = [COLORS["model"], COLORS["base"], "#2ca02c", "#8c564b"]
+    for (name, p), color in zip(preds.items(), palette):
+        px, py = decimate(x, p)
+        fig.add_trace(go.Scattergl(x=px, y=py, mode="lines", name=name,
+                                   line=dict(color=color, width=2 if name == "model" else 1.5,
+                                             dash=None if name == "model" else "dot")))
+    if train_end is not None and val_end is not None:
+        shade_parts(fig, x, train_end, val_end)
+    return _layout(fig, title, "time step", f"value {unit}".strip())
+
+
+def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)") -> go.Figure:
+    xs, ys = decimate(np.asarray(x_axis), np.asarray(residuals))
+    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="markers", name="residual", marker=dict(size=5, color="#9467bd")))
+    fig.add_hline(y=0, line=dict(color="#444", width=1))
+    return _layout(fig, title, "time step", "residual", height=320)
+
+
+def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc=None) -> go.Figure:
+    """The end of the series and the recursive forecast beyond it."""
+    xh = np.arange(len(history)) if x_hist is None else np.asarray(x_hist)
+    xf = np.arange(len(history), len(history) + len(forecast)) if x_fc is None else np.asarray(x_fc)
+    fig = go.Figure(go.Scatter(x=xh, y=history, mode="lines", name="observed", line=dict(color=COLORS["true"], width=2)))
+    fig.add_trace(go.Scatter(x=np.concatenate([xh[-1:], xf]), y=np.concatenate([history[-1:], forecast]),
+                             mode="lines+markers", name="forecast", line=dict(color=COLORS["model"], width=2, dash="dash")))
+    return _layout(fig, f"Recursive forecast: {len(forecast)} steps beyond the data", "time step", "value")

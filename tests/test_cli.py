@@ -1,0 +1,75 @@
+"""The CLI contract of DESIGN.md, including the tutorial acceptance run."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnlab.export import load_run
+
+KEYS = {"config", "device", "train_seconds", "epochs_run", "stopped_reason", "history", "test", "baselines"}
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "rnnlab", *args], capture_output=True, text=True,
+                          timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_keras_tutorial_reaches_persistence_floor(seed):
+    """The classic SimpleRNN(50) demo: with the default scaler it matches the best possible predictor."""
+    out = cli("train", "--data", "seed-sales", "--samples", "1000", "--lookback", "50", "--cell", "rnn",
+              "--hidden", "50", "--epochs", "20", "--batch-size", "32", "--lr", "0.001", "--seed", str(seed),
+              "--device", "cpu", "--json")
+    r = json.loads(out.stdout)  # stdout holds exactly one JSON object
+    assert KEYS <= set(r)
+    assert set(r["baselines"]) == {"persistence", "mean", "seasonal_naive", "linear"}
+    assert r["test"]["n"] == 200 and r["epochs_run"] == 20 and r["stopped_reason"] == "completed"
+    assert abs(r["baselines"]["persistence"]["mse"] - 1 / 12) < 0.02
+    assert r["test"]["mse"] <= 1.05 * r["baselines"]["persistence"]["mse"]
+
+
+def test_no_scaling_is_what_went_wrong_in_the_tutorial():
+    """Without scaling (the tutorial's mistake) the same network is far from the floor."""
+    r = json.loads(cli("train", "--preset", "keras-classic", "--scaler", "none", "--epochs", "5",
+                       "--device", "cpu", "--json").stdout)
+    assert r["test"]["mse"] > 10 * r["baselines"]["persistence"]["mse"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--cell", "transformer"], "invalid choice"),
+    (["--lookback", "0"], "lookback must be at least 1"),
+    (["--data", "nope"], "unknown generator"),
+    (["--csv", "/no/such/file.csv"], "does not exist"),
+    (["--epochs", "ten"], "invalid int value"),
+    (["--param", "period"], "NAME=NUMBER"),
+])
+def test_bad_input_exit_2_one_line(args, words):
+    proc = cli("train", *args, "--json", check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_csv_run_and_save(tmp_path):
+    dates = pd.date_range("2023-01-01", periods=120, freq="D")
+    v = 50 + 10 * np.sin(np.arange(120) * 2 * np.pi / 7)
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "visits": v}).to_csv(tmp_path / "d.csv", index=False)
+    out = cli("train", "--csv", str(tmp_path / "d.csv"), "--column", "visits", "--lookback", "14",
+              "--epochs", "2", "--hidden", "8", "--device", "cpu", "--save", str(tmp_path / "run.zip"), "--json")
+    r = json.loads(out.stdout)
+    assert r["config"]["data"]["column"] == "visits" and r["seasonal_period"] == 7
+    cfg, model, scaler, history = load_run(tmp_path / "run.zip")
+    assert cfg.data.lookback == 14 and history == r["history"] and scaler.kind == r["scaler"]
+
+
+def test_human_output():
+    out = cli("train", "--data", "sine", "--length", "200", "--lookback", "10", "--epochs", "1",
+              "--hidden", "4", "--device", "cpu")
+    assert "persistence" in out.stdout and "epoch 1" in out.stderr

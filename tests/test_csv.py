@@ -1,0 +1,109 @@
+"""CSV loader: malformed files give DataError with useful words; awkward valid files load right."""
+import numpy as np
+import pytest
+
+from rnnlab.data.csv import load_csv
+from rnnlab.errors import DataError
+from rnnlab.windows import prepare
+
+GOOD = b"date,sales\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n2024-01-04,4\n"
+
+
+@pytest.mark.parametrize("raw, kwargs, words", [
+    (b"", {}, "empty"),
+    (b"  \n\n \n", {}, "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", {}, "not a text file"),
+    (b"PK\x03\x04\x14\x00\x06\x00", {}, "not a text file"),
+    (b"date,sales\n", {}, "no data rows"),
+    (b"name,city\nann,paris\nbob,rome\ncid,oslo\n", {}, "no numeric column"),
+    (GOOD, {"column": "revenue"}, "'revenue' is not in the file; columns are: date, sales"),
+    (GOOD, {"date_column": "when"}, "date column 'when' is not in the file"),
+    (b"day,x\nmon,1\ntue,2\nwed,3\n", {"date_column": "day"}, "does not look like dates"),
+    (b"date,sales,city\n2024-01-01,1,a\n2024-01-02,2,b\n2024-01-03,3,c\n", {"column": "city"},
+     "'city' is not numeric"),
+    (GOOD, {"column": "date"}, "holds the dates"),
+    (GOOD, {"inputs": ["price"]}, "input column 'price' is not in the file"),
+    (GOOD, {"column": "sales", "inputs": ["sales"]}, "already the target"),
+    (b"a,b\n1,2\n3,4,5,6\n7,8\n", {}, "different numbers of fields"),
+    (b"a,a\n1,2\n3,4\n5,6\n", {}, "repeats the column name"),
+    (b"date,sales\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n", {"missing": "refuse"}, "1 rows have missing"),
+    (b"x,y\n1,n/a\n2,n/a\n3,n/a\n", {"column": "y"}, "'y' is not numeric"),
+    (b"date,sales\n2024-01-01,1\n2024-01-02,2\n", {}, "only 2 usable rows"),
+])
+def test_malformed_inputs_raise_clear_errors(raw, kwargs, words):
+    with pytest.raises(DataError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        load_csv(raw, **kwargs)
+
+
+def test_missing_path_and_folder(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_csv(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a folder"):
+        load_csv(tmp_path)
+
+
+def test_too_short_for_lookback():
+    data = load_csv(GOOD)
+    with pytest.raises(DataError, match="lookback 50"):
+        prepare(data, lookback=50, horizon=1, scaler="auto", val_fraction=0.1, test_fraction=0.2)
+
+
+def test_semicolon_decimal_comma_thousands():
+    raw = "Datum;Umsatz;Preis\n01.03.2024;1.234,5;2,5\n02.03.2024;1.300,25;2,75\n03.03.2024;999,0;3\n"
+    d = load_csv(raw.encode(), inputs=["Preis"])
+    np.testing.assert_allclose(d.values, [[1234.5, 2.5], [1300.25, 2.75], [999.0, 3.0]])
+    assert d.names == ["Umsatz", "Preis"] and d.dates[0].month == 3
+    assert any("semicolon" in n and "decimal comma" in n for n in d.notes)
+
+
+def test_latin1_header():
+    raw = "Größe;Temp\xe9rature\n1;2\n3;4\n5;6\n".encode("latin-1")
+    d = load_csv(raw, column="Température")
+    np.testing.assert_allclose(d.values[:, 0], [2, 4, 6])
+
+
+def test_utf8_bom_and_tab_delimiter():
+    d = load_csv("\ufeffdate\tvalue\n2024-01-01\t1.5\n2024-01-02\t2.5\n2024-01-03\t3.5\n".encode("utf-8"))
+    assert d.names == ["value"] and d.dates is not None
+    np.testing.assert_allclose(d.target, [1.5, 2.5, 3.5])
+
+
+def test_gaps_are_interpolated_or_dropped():
+    raw = b"t,v\n1,1\n2,\n3,3\n4,NA\n5,5\n"
+    d = load_csv(raw, column="v")
+    np.testing.assert_allclose(d.target, [1, 2, 3, 4, 5])
+    assert any("interpolation" in n for n in d.notes)
+    dropped = load_csv(raw, column="v", missing="drop")
+    np.testing.assert_allclose(dropped.target, [1, 3, 5])
+
+
+def test_unsorted_dates_are_sorted():
+    raw = b"date,v\n2024-01-03,3\n2024-01-01,1\n2024-01-02,2\n2024-01-04,4\n"
+    d = load_csv(raw)
+    np.testing.assert_allclose(d.target, [1, 2, 3, 4])
+    assert d.dates.is_monotonic_increasing and any("sorted" in n for n in d.notes)
+
+
+def test_constant_column_loads_and_scales_without_nan():
+    d = load_csv(b"v\n" + b"5\n" * 60)
+    assert (d.target == 5).all() and any("constant" in n for n in d.notes)
+    for scaler in ("auto", "zscore", "minmax", "last", "diff"):
+        p = prepare(d, lookback=5, horizon=2, scaler=scaler, val_fraction=0.1, test_fraction=0.2)
+        assert np.isfinite(p.train.x).all() and np.isfinite(p.test.y).all()
+
+
+@pytest.mark.parametrize("dates, first", [
+    ("20240105\n20240106\n20240107", "2024-01-05"),
+    ("Jan 2020\nFeb 2020\nMar 2020", "2020-01-01"),
+    ("March 2021\nApril 2021\nMay 2021", "2021-03-01"),
+    ("2022-01-01T00:00:00\n2022-01-01T01:00:00\n2022-01-01T02:00:00", "2022-01-01"),
+])
+def test_date_formats(dates, first):
+    rows = "\n".join(f"{d},{i}" for i, d in enumerate(dates.split("\n")))
+    d = load_csv(f"month,v\n{rows}\n".encode())
+    assert str(d.dates[0].date()) == first
+
+
+def test_quoted_thousands_with_comma_delimiter():
+    d = load_csv(b'date,v\n2024-01-01,"1,234.5"\n2024-01-02,"2,000"\n2024-01-03,7\n')
+    np.testing.assert_allclose(d.target, [1234.5, 2000, 7])

@@ -1,0 +1,97 @@
+"""Windowing, split and scalers: exact inverses, no leakage of val/test data, auto rule."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnlab.data import PanelData, SeriesData
+from rnnlab.data.generators import generate
+from rnnlab.windows import Scaler, choose_scaler, make_windows, prepare, split_points
+
+SCALERS = ["none", "zscore", "minmax", "last", "diff"]
+
+
+def test_windows_hand_checked():
+    v = np.arange(10.0)[:, None]
+    x, y, t0 = make_windows(v, lookback=3, horizon=2)
+    assert x.shape == (6, 3, 1) and y.shape == (6, 2)
+    np.testing.assert_array_equal(x[0, :, 0], [0, 1, 2])
+    np.testing.assert_array_equal(y[0], [3, 4])
+    np.testing.assert_array_equal(y[-1], [8, 9])
+    assert t0[0] == 3 and t0[-1] == 8
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=30, max_size=80),
+       lookback=st.integers(1, 8), horizon=st.integers(1, 4), kind=st.sampled_from(SCALERS))
+def test_scaler_inverse_exact(values, lookback, horizon, kind):
+    data = SeriesData(np.asarray(values)[:, None], ["v"])
+    p = prepare(data, lookback, horizon, kind, 0.1, 0.2)
+    for part in (p.train, p.val, p.test):
+        if len(part) == 0:
+            continue
+        _, ys = p.scaler.transform(part.x_raw, part.y_raw, part.last, dtype=np.float64)
+        back = p.scaler.inverse_y(ys, part.last)
+        np.testing.assert_allclose(back, part.y_raw, rtol=1e-9, atol=1e-9 * (1 + np.abs(part.y_raw).max()))
+        assert np.isfinite(part.x).all() and np.isfinite(part.y).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(40, 200), lookback=st.integers(1, 10), horizon=st.integers(1, 5))
+def test_split_is_chronological_and_disjoint(n, lookback, horizon):
+    data = SeriesData(np.random.default_rng(n).normal(size=(n, 1)), ["v"])
+    p = prepare(data, lookback, horizon, "zscore", 0.15, 0.2)
+    assert (p.train.t0 + horizon - 1 < p.train_end).all()  # every train target inside train
+    assert (p.val.t0 >= p.train_end).all() and (p.val.t0 + horizon - 1 < p.val_end).all()
+    assert (p.test.t0 >= p.val_end).all()
+    assert (p.train_end, p.val_end) == split_points(n, 0.15, 0.2)
+
+
+@pytest.mark.parametrize("kind", ["auto", *SCALERS])
+def test_no_val_or_test_value_reaches_scaler_or_training_data(kind):
+    """Change every value after the training part wildly: scaler and training windows are unchanged."""
+    base = generate("sales", length=400, seed=1)
+    p1 = prepare(base, 20, 3, kind, 0.1, 0.2)
+    poisoned = base.values.copy()
+    poisoned[p1.train_end:] = poisoned[p1.train_end:] * 1000 + 1e6
+    p2 = prepare(SeriesData(poisoned, base.names), 20, 3, kind, 0.1, 0.2)
+    assert p1.scaler.to_dict() == p2.scaler.to_dict()
+    np.testing.assert_array_equal(p1.train.x, p2.train.x)
+    np.testing.assert_array_equal(p1.train.y, p2.train.y)
+    assert not np.array_equal(p1.test.y_raw, p2.test.y_raw)  # the poison did land in test
+
+
+def test_panel_scaler_uses_training_samples_only():
+    panel = generate("seed-sales", samples=200, lookback=10, seed=0)
+    p1 = prepare(panel, 10, 1, "zscore", 0.1, 0.2)
+    x, y = panel.x.copy(), panel.y.copy()
+    x[p1.train_end:] += 1e5
+    y[p1.train_end:] += 1e5
+    p2 = prepare(PanelData(x, y, panel.names), 10, 1, "zscore", 0.1, 0.2)
+    assert p1.scaler.to_dict() == p2.scaler.to_dict()
+
+
+def test_auto_rule():
+    walk = generate("seed-sales", samples=300, lookback=20, seed=0)
+    assert choose_scaler(walk.x, True, None)[0] == "last"
+    delay = generate("delay", samples=300, lookback=20, seed=0)
+    assert choose_scaler(delay.x, True, None)[0] == "zscore"
+    sine = generate("sine", length=600).values[:420, 0]
+    assert choose_scaler(None, False, sine)[0] == "zscore"
+    sales = generate("sales", length=600).values[:420, 0]
+    kind, reason = choose_scaler(None, False, sales)
+    assert kind == "last" and "random walk" in reason
+
+
+def test_diff_and_last_hand_values():
+    x = np.array([[[1.0], [3.0], [6.0]]])
+    y = np.array([[10.0, 15.0]])
+    last = x[:, -1, :]
+    s = Scaler("diff", np.zeros(1), np.ones(1), 0.0, 1.0)
+    xs, ys = s.transform(x, y, last)
+    np.testing.assert_allclose(xs[0, :, 0], [0, 2, 3])
+    np.testing.assert_allclose(ys[0], [4, 5])
+    s = Scaler("last", np.zeros(1), np.full(1, 2.0), 0.0, 2.0)
+    xs, ys = s.transform(x, y, last)
+    np.testing.assert_allclose(xs[0, :, 0], [-2.5, -1.5, 0])
+    np.testing.assert_allclose(ys[0], [2, 4.5])

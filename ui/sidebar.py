@@ -1,0 +1,50 @@
+"""The sidebar every page shares: device, current data set, run status."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnlab.data import PanelData
+from ui import state
+
+
+def data_line(cfg, data) -> str:
+    """The current data set in one line."""
+    if data is None:
+        return "no usable data yet"
+    if isinstance(data, PanelData):
+        return f"{cfg.data.generator} · {len(data.y):,} samples · window {data.x.shape[1]}"
+    src = st.session_state.csv_name if cfg.data.csv_path else cfg.data.generator
+    return f"{src} · {len(data.values):,} points · lookback {cfg.data.lookback}"
+
+
+def status_line(snap) -> str:
+    if snap is None:
+        return "idle"
+    if snap.state == "running":
+        return f"training {snap.progress:.0%} (epoch {snap.epoch}/{snap.epochs})"
+    if snap.state == "queued":
+        return "queued: waiting for a free training slot"
+    if snap.state == "paused":
+        return f"paused at {snap.progress:.0%}"
+    return {"completed": "done", "early-stop": "done (early stop)"}.get(snap.state, snap.state)
+
+
+def render() -> None:
+    with st.sidebar:
+        opts = state.device_options()
+        if state.value(state.key("train", "device")) not in opts:
+            st.session_state[state.key("train", "device")] = "auto"
+        st.selectbox("Device", list(opts), format_func=opts.get, key=state.key("train", "device"),
+                     help="auto uses a GPU when one is available")
+        cfg = state.config_from_state()
+        data, _ = state.current_data(cfg)
+        st.caption(f"**Data:** {data_line(cfg, data)}")
+        job = st.session_state.job
+        live = job is not None and not job.snapshot().finished
+        st.fragment(run_every=1.0 if live else None)(_status)()
+
+
+def _status() -> None:
+    job = st.session_state.job
+    snap = job.snapshot() if job is not None else None
+    st.caption(f"**Run:** {status_line(snap)}")
