@@ -1,18 +1,24 @@
-"""rnnlab entry point: `streamlit run app.py`. Navigation over pages/, shared state and sidebar."""
+"""rnnlab entry point: `streamlit run app.py`. Navigation over views/, shared state and sidebar.
+
+The page scripts live in views/, not pages/: a folder named pages/ next to the entry point
+switches Streamlit (AppTest in particular) to its legacy multipage mode, which runs a page
+script without this file, so the shared state and sidebar would be skipped.
+"""
 import streamlit as st
 
 from ui import sidebar, state
 
-st.set_page_config(page_title="rnnlab", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide")
 state.init_state()
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📈"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/predict.py", title="Predict", icon="🎯"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/data.py", title="Data", icon=":material/show_chart:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/predict.py", title="Predict", icon=":material/target:"),
 ]
 page = st.navigation(PAGES)
-sidebar.render()
+slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
 page.run()
+sidebar.render(slots)
 state.remember()

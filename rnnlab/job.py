@@ -85,8 +85,13 @@ class TrainingJob:
     """Runs `experiment.run_experiment` in a daemon thread; stop / pause / resume from any thread."""
 
     def __init__(self, config: RunConfig, data=None, slots: JobSlots | None = None,
-                 owner: str | None = None, probe_factory: Callable | None = None):
+                 owner: str | None = None, probe_factory: Callable | None = None,
+                 cpu_threads: int | None = 1):
         self.id = next(_ids)
+        # Torch's CPU thread pool is per calling thread: a second pool beside the server's (or a
+        # previous job's) makes the two spin against each other on few cores, 2-3x slower than one
+        # thread for these small recurrent models (benchmarks/bench_job.py). None keeps torch's choice.
+        self.cpu_threads = cpu_threads
         self.config, self.data, self.slots, self.owner = config, data, slots, owner
         self.probe_factory = probe_factory  # (Setup) -> probe callable, for live diagnostics
         self.control = Control()
@@ -144,7 +149,12 @@ class TrainingJob:
                 self._probes.append(e)
 
     def _run(self) -> None:
+        import torch
+
         from rnnlab.experiment import make_trainer, setup, summarize
+
+        if self.cpu_threads:
+            torch.set_num_threads(self.cpu_threads)
 
         if self.slots is not None and not self.slots.acquire(self.control):
             self._finish("stopped", "stopped before a training slot was free")

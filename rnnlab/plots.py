@@ -38,6 +38,8 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int 
                       margin=dict(l=70, r=20, t=60, b=60), template="plotly_white",
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
                       xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
+    fig.update_xaxes(tickfont=FONT, title_font=dict(size=17))
+    fig.update_yaxes(tickfont=FONT, title_font=dict(size=17))
     return fig
 
 
@@ -98,9 +100,10 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
             fig.add_trace(go.Scatter(x=ep, y=val, mode="lines+markers", name="validation",
                                      line=dict(color=COLORS["val"], width=3)))
     if baseline_val is not None and baseline_val > 0:
-        fig.add_hline(y=baseline_val, line=dict(color=COLORS["base"], dash="dash", width=2),
-                      annotation_text="persistence (val)", annotation_font_size=15,
-                      annotation_position="bottom left")
+        # a trace, not add_hline: hline annotations land at the wrong height on log axes
+        x_end = max([h["epoch"] for h in history] + [1.0])
+        fig.add_trace(go.Scatter(x=[0, x_end], y=[baseline_val, baseline_val], mode="lines",
+                                 name="persistence (val)", line=dict(color=COLORS["base"], dash="dash", width=2)))
     fig.update_yaxes(type="log")
     return _layout(fig, "Loss (MSE on scaled values)", "epoch", "loss (log scale)", height=400)
 
@@ -109,9 +112,9 @@ def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
     """Global gradient norm per optimizer step (log scale), with the clipping threshold."""
     xs, ys = decimate(np.asarray(steps, float), np.asarray(grad_norms))
     fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name="‖∇‖", line=dict(color="#9467bd", width=1.5)))
-    if clip:
-        fig.add_hline(y=clip, line=dict(color=COLORS["base"], dash="dot"), annotation_text="clip",
-                      annotation_font_size=15)
+    if clip and len(xs):
+        fig.add_trace(go.Scatter(x=[xs[0], xs[-1]], y=[clip, clip], mode="lines", name="clip threshold",
+                                 line=dict(color=COLORS["base"], dash="dot", width=2)))
     fig.update_yaxes(type="log")
     return _layout(fig, "Gradient norm per step", "step", "‖∇θ L‖ (log)", height=320)
 

@@ -29,19 +29,25 @@ def status_line(snap) -> str:
     return {"completed": "done", "early-stop": "done (early stop)"}.get(snap.state, snap.state)
 
 
-def render() -> None:
+def placeholders() -> dict:
+    with st.sidebar:
+        return {"device": st.empty(), "data": st.empty(), "status": st.container()}
+
+
+def render(slots: dict) -> None:
     with st.sidebar:
         opts = state.device_options()
         if state.value(state.key("train", "device")) not in opts:
             st.session_state[state.key("train", "device")] = "auto"
-        st.selectbox("Device", list(opts), format_func=opts.get, key=state.key("train", "device"),
-                     help="auto uses a GPU when one is available")
+        slots["device"].selectbox("Device", list(opts), format_func=opts.get, key=state.key("train", "device"),
+                                  help="auto uses a GPU when one is available")
         cfg = state.config_from_state()
         data, _ = state.current_data(cfg)
-        st.caption(f"**Data:** {data_line(cfg, data)}")
+        slots["data"].caption(f"**Data:** {data_line(cfg, data)}")
         job = st.session_state.job
         live = job is not None and not job.snapshot().finished
-        st.fragment(run_every=1.0 if live else None)(_status)()
+        with slots["status"]:
+            st.fragment(run_every=1.0 if live else None)(_status)()
 
 
 def _status() -> None:

@@ -49,7 +49,8 @@ def main() -> None:
     bounds = (s.prep.train_end, s.prep.val_end)
     train_end = int(np.searchsorted(x_all, bounds[0])) if not s.prep.panel else int((frame.part == "train").sum())
     val_end = int(np.searchsorted(x_all, bounds[1])) if not s.prep.panel else train_end + int((frame.part == "val").sum())
-    st.plotly_chart(plots.prediction_figure(np.arange(len(frame)), frame["true"].to_numpy(),
+    x_plot = np.arange(len(frame)) if s.prep.panel else x_all
+    st.plotly_chart(plots.prediction_figure(x_plot, frame["true"].to_numpy(),
                                             {"model": frame["predicted"].to_numpy()}, train_end, val_end,
                                             title="True vs predicted, whole series", unit=unit), key="pred_all")
     test = frame[frame.part == "test"]
@@ -63,11 +64,10 @@ def main() -> None:
                     key="residuals")
     forecast_ui(s)
     c = st.columns(2)
-    c[0].download_button("⬇ Predictions (CSV)", frame.to_csv(index=False).encode(), "predictions.csv",
-                         "text/csv", key="dl_pred")
-    c[1].download_button("⬇ Run (config, history, weights)",
-                         bundle_bytes(s.config, s.model, s.prep.scaler, result["history"]),
-                         "rnnlab-run.zip", "application/zip", key="dl_run")
-
+    c[0].download_button("Predictions (CSV)", data=frame.to_csv(index=False).encode(), file_name="predictions.csv",
+                         mime="text/csv", icon=":material/download:", key="dl_pred")
+    run_zip = bundle_bytes(s.config, s.model, s.prep.scaler, result["history"])
+    c[1].download_button("Run (config, history, weights)", data=run_zip, file_name="rnnlab-run.zip",
+                         mime="application/zip", icon=":material/download:", key="dl_run")
 
 main()

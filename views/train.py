@@ -43,7 +43,7 @@ def settings_ui() -> None:
 def buttons(job) -> None:
     running = job is not None and not job.snapshot().finished
     c = st.columns([1, 1, 1, 3])
-    if c[0].button("▶ Train", type="primary", disabled=running, key="train_button"):
+    if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button"):
         try:
             cfg = state.config_from_state().validate()
         except RnnlabError as e:
@@ -57,13 +57,13 @@ def buttons(job) -> None:
         st.rerun()
     snap = job.snapshot() if job is not None else None
     if snap is not None and snap.state == "paused":
-        if c[1].button("⏵ Resume", disabled=not running, key="resume_button"):
+        if c[1].button("Resume", icon=":material/resume:", disabled=not running, key="resume_button"):
             job.resume()
             st.rerun()
-    elif c[1].button("⏸ Pause", disabled=not running, key="pause_button"):
+    elif c[1].button("Pause", icon=":material/pause:", disabled=not running, key="pause_button"):
         job.pause()
         st.rerun()
-    if c[2].button("■ Stop", disabled=not running, key="stop_button"):
+    if c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button"):
         job.stop()
         job.join(timeout=2.0)
         st.rerun()

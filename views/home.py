@@ -13,9 +13,9 @@ def main() -> None:
     st.info("The classic Keras tutorial trains SimpleRNN(50) on 1,000 random walks **without scaling** "
             "and reaches a test MSE near 1,400 — while repeating the last value scores about 0.085. "
             "rnnlab scales by default and shows both numbers side by side.")
-    if st.button("▶ Load the classic random-walk demo", type="primary", key="demo_button"):
+    if st.button("Load the classic random-walk demo", icon=":material/play_arrow:", type="primary", key="demo_button"):
         state.apply_preset("keras-classic")
-        st.switch_page("pages/train.py")
+        st.switch_page("views/train.py")
     st.caption("Or start from the **Data** page with any generator or your own CSV.")
 
 

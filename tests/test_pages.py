@@ -1,0 +1,120 @@
+"""AppTest tests of every page: widgets set, the script runs without exception, state as expected."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnnlab.data.generators import GENERATORS
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = ("date;visits\n" + "\n".join(
+    f"2024-{1 + i // 28:02d}-{1 + i % 28:02d};{100 + 10 * np.sin(i * 2 * np.pi / 7):.2f}".replace(".", ",")
+    for i in range(300)) + "\n").encode()
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def open_page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"views/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def train_tiny(at: AppTest, epochs: int = 2) -> None:
+    open_page(at, "train")
+    at.number_input(key="w_train_epochs").set_value(epochs)
+    at.number_input(key="w_model_hidden").set_value(8)
+    at.button(key="train_button").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["job"]
+    assert job.join(timeout=60)
+    at.run()
+
+
+def test_home_demo_button_loads_preset_and_opens_train(app):
+    assert "rnnlab" in app.title[0].value
+    app.button(key="demo_button").click().run()
+    assert not app.exception
+    assert app.session_state["w_data_generator"] == "seed-sales"
+    assert app.session_state["w_model_cell"] == "rnn" and app.session_state["w_model_hidden"] == 50
+    assert any(t.value == "Train" for t in app.title)
+
+
+@pytest.mark.parametrize("generator", sorted(GENERATORS))
+def test_data_page_every_generator(app, generator):
+    open_page(app, "data")
+    app.selectbox(key="w_data_generator").set_value(generator).run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert any("Scaler auto" in m.value for m in app.markdown)
+    assert "Windows:" in " ".join(c.value for c in app.caption)
+
+
+def test_data_page_lookback_too_long_shows_error(app):
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(100).run()
+    app.number_input(key="w_data_lookback").set_value(500).run()
+    assert not app.exception
+    assert any("lookback" in e.value for e in app.error)
+
+
+def test_data_page_upload_csv(app):
+    open_page(app, "data")
+    app.radio(key="w_source").set_value("Upload CSV").run()
+    app.get("file_uploader")[0].set_value(("shop.csv", SHOP, "text/csv")).run()
+    assert not app.exception, app.exception
+    assert app.session_state["w_data_column"] == "visits"
+    assert not app.error, [e.value for e in app.error]
+    assert any("semicolon" in c.value for c in app.caption)
+    assert any("shop.csv" in c.value for c in app.sidebar.caption)
+
+
+def test_data_page_bad_csv_shows_error_not_traceback(app):
+    open_page(app, "data")
+    app.radio(key="w_source").set_value("Upload CSV").run()
+    app.get("file_uploader")[0].set_value(("x.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv")).run()
+    assert not app.exception
+    assert any("not a text file" in e.value for e in app.error)
+
+
+def test_train_page_runs_a_job_and_gives_verdict(app):
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    train_tiny(app)
+    snap = app.session_state["job"].snapshot()
+    assert snap.state == "completed" and len(snap.history) == 2
+    verdicts = [s.value for s in app.success] + [w.value for w in app.warning]
+    assert any("persistence" in v for v in verdicts)
+    assert any("done" in c.value for c in app.sidebar.caption)
+
+
+def test_train_page_diverged_shows_advice(app):
+    open_page(app, "data")
+    app.selectbox(key="w_data_generator").set_value("sine").run()
+    app.number_input(key="w_data_length").set_value(300).run()
+    open_page(app, "train")
+    app.selectbox(key="w_model_cell").set_value("rnn-relu")
+    app.select_slider(key="w_train_lr").set_value(100.0)
+    train_tiny(app, epochs=3)
+    assert app.session_state["job"].snapshot().state == "diverged"
+    assert any("learning rate" in e.value for e in app.error)
+
+
+def test_predict_page_before_and_after_training(app):
+    open_page(app, "predict")
+    assert any("No finished run" in i.value for i in app.info)
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    train_tiny(app)
+    open_page(app, "predict")
+    assert len(app.get("plotly_chart")) >= 4  # whole series, test zoom, residuals, forecast
+    table = app.dataframe[0].value
+    assert list(table["predictor"]) == ["model", "persistence", "mean", "seasonal naive", "linear"]
+    assert len(app.get("download_button")) == 2
