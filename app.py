@@ -21,4 +21,3 @@ page = st.navigation(PAGES)
 slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
 page.run()
 sidebar.render(slots)
-state.remember()

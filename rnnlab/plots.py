@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-MAX_POINTS = 5000  # per trace; well under the ~10k the browser draws smoothly
+MAX_POINTS = 4000  # per trace: SVG stays smooth (WebGL is slow where the browser has no GPU)
+LIVE_POINTS = 1500  # per trace in charts redrawn every half second while training
 FONT = dict(size=16)
 PART_COLORS = {"train": "rgba(31,119,180,0.07)", "val": "rgba(255,165,0,0.15)", "test": "rgba(44,160,44,0.15)"}
 COLORS = {"true": "#444444", "model": "#d62728", "train": "#1f77b4", "val": "#ff7f0e", "base": "#7f7f7f"}
@@ -61,7 +62,7 @@ def series_figure(values: np.ndarray, x_axis=None, name: str = "value", train_en
     y = np.asarray(values, dtype=np.float64)
     x = np.arange(len(y)) if x_axis is None else np.asarray(x_axis)
     xs, ys = decimate(x, y)
-    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name=name, line=dict(color=COLORS["true"], width=1.5)))
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=COLORS["true"], width=1.5)))
     if train_end is not None and val_end is not None:
         shade_parts(fig, x, train_end, val_end)
     note = f" (drawn with {len(xs):,} of {len(y):,} points)" if len(xs) < len(y) else ""
@@ -88,8 +89,8 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
     persistence baseline's validation loss as a dashed line: the bar a model must get under."""
     fig = go.Figure()
     if steps is not None and len(steps):
-        xs, ys = decimate(np.asarray(steps, float) / max(steps_per_epoch, 1e-9), np.asarray(losses))
-        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name="batch loss",
+        xs, ys = decimate(np.asarray(steps, float) / max(steps_per_epoch, 1e-9), np.asarray(losses), LIVE_POINTS)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="batch loss",
                                    line=dict(color=COLORS["train"], width=1), opacity=0.35))
     if history:
         ep = [h["epoch"] for h in history]
@@ -110,8 +111,8 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
 
 def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
     """Global gradient norm per optimizer step (log scale), with the clipping threshold."""
-    xs, ys = decimate(np.asarray(steps, float), np.asarray(grad_norms))
-    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name="‖∇‖", line=dict(color="#9467bd", width=1.5)))
+    xs, ys = decimate(np.asarray(steps, float), np.asarray(grad_norms), LIVE_POINTS)
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name="‖∇‖", line=dict(color="#9467bd", width=1.5)))
     if clip and len(xs):
         fig.add_trace(go.Scatter(x=[xs[0], xs[-1]], y=[clip, clip], mode="lines", name="clip threshold",
                                  line=dict(color=COLORS["base"], dash="dot", width=2)))
@@ -124,11 +125,11 @@ def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], 
     """True values and one or more prediction traces on a shared axis (first horizon step)."""
     x = np.asarray(x_axis)
     xs, ys = decimate(x, y_true)
-    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="lines", name="true", line=dict(color=COLORS["true"], width=2)))
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name="true", line=dict(color=COLORS["true"], width=2)))
     palette = [COLORS["model"], COLORS["base"], "#2ca02c", "#8c564b"]
     for (name, p), color in zip(preds.items(), palette):
         px, py = decimate(x, p)
-        fig.add_trace(go.Scattergl(x=px, y=py, mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=name,
                                    line=dict(color=color, width=2 if name == "model" else 1.5,
                                              dash=None if name == "model" else "dot")))
     if train_end is not None and val_end is not None:
@@ -138,7 +139,7 @@ def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], 
 
 def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)") -> go.Figure:
     xs, ys = decimate(np.asarray(x_axis), np.asarray(residuals))
-    fig = go.Figure(go.Scattergl(x=xs, y=ys, mode="markers", name="residual", marker=dict(size=5, color="#9467bd")))
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers", name="residual", marker=dict(size=5, color="#9467bd")))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
     return _layout(fig, title, "time step", "residual", height=320)
 

@@ -38,8 +38,8 @@ def render(slots: dict) -> None:
     with st.sidebar:
         opts = state.device_options()
         if state.value(state.key("train", "device")) not in opts:
-            st.session_state[state.key("train", "device")] = "auto"
-        slots["device"].selectbox("Device", list(opts), format_func=opts.get, key=state.key("train", "device"),
+            state.put(state.key("train", "device"), "auto")
+        slots["device"].selectbox("Device", list(opts), format_func=opts.get, **state.bind(state.key("train", "device")),
                                   help="auto uses a GPU when one is available")
         cfg = state.config_from_state()
         data, _ = state.current_data(cfg)

@@ -6,6 +6,7 @@ run, so pages never hold a second copy of the settings.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import fields
 
 import streamlit as st
@@ -16,6 +17,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.experiment import load_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
 from rnnlab.presets import PRESETS
+from rnnlab.train import warm_up
 
 PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 MAX_JOBS = int(os.environ.get("RNNLAB_MAX_JOBS", "2"))
@@ -26,45 +28,52 @@ def key(part: str, name: str) -> str:
 
 
 def init_state() -> None:
-    """Defaults for every config widget, restored from a plain store when Streamlit dropped them.
+    """Put every config value into its widget key before any widget is drawn.
 
-    Streamlit forgets the state of widgets that were not drawn in the last run (a page switch),
-    so every `w_` value is also copied into `st.session_state.store` (see `remember`).
+    `st.session_state.store` is the source of truth: Streamlit forgets or resets the state of
+    widgets that are not on the current page, so each widget writes its value back to the store
+    from its on_change callback (see `bind`), which runs before this function.
     """
+    warm_up_torch()
     store = st.session_state.setdefault("store", {})
     defaults = RunConfig()
     for part, cls in PARTS.items():
         for f in fields(cls):
             store.setdefault(key(part, f.name), getattr(getattr(defaults, part), f.name))
+    store.setdefault("w_source", "Generate")
     for k, v in store.items():
-        if k not in st.session_state:
-            st.session_state[k] = v
-    st.session_state.setdefault("w_source", "Generate")
+        st.session_state[k] = v
     st.session_state.setdefault("csv_bytes", None)
     st.session_state.setdefault("csv_name", None)
     st.session_state.setdefault("job", None)
 
 
-def remember() -> None:
-    """Copy the current widget values into the store (call at the end of every run)."""
-    store = st.session_state.setdefault("store", {})
-    for k in list(st.session_state):
-        if str(k).startswith("w_"):
-            store[k] = st.session_state[k]
+def _sync(k: str) -> None:
+    st.session_state.store[k] = st.session_state[k]
+
+
+def bind(k: str) -> dict:
+    """Widget kwargs: a key whose changes are written back to the store."""
+    return {"key": k, "on_change": _sync, "args": (k,)}
+
+
+def put(k: str, v) -> None:
+    """Set a widget value from code (presets, data-dependent defaults)."""
+    st.session_state[k] = v
+    st.session_state.store[k] = v
 
 
 def value(k: str):
-    """A widget value, from the live widget state or else the store."""
-    return st.session_state[k] if k in st.session_state else st.session_state.store[k]
+    return st.session_state.store[k]
 
 
 def config_from_state() -> RunConfig:
     """The RunConfig the widgets currently describe."""
     d = {part: {f.name: value(key(part, f.name)) for f in fields(cls)} for part, cls in PARTS.items()}
     gen = d["data"]["generator"]
-    live = {**st.session_state.store, **{k: v for k, v in st.session_state.items() if str(k).startswith("w_")}}
-    d["data"]["params"] = {k.split("__", 1)[1]: v for k, v in live.items() if str(k).startswith(f"w_param_{gen}__")}
-    if st.session_state.w_source == "Upload CSV" and st.session_state.csv_bytes is not None:
+    d["data"]["params"] = {k.split("__", 1)[1]: v for k, v in st.session_state.store.items()
+                           if str(k).startswith(f"w_param_{gen}__")}
+    if value("w_source") == "Upload CSV" and st.session_state.csv_bytes is not None:
         d["data"]["csv_path"] = st.session_state.csv_name
     else:
         d["data"]["csv_path"] = None
@@ -78,9 +87,8 @@ def apply_preset(name: str) -> None:
         cfg[part].update(values)
     for part, values in cfg.items():
         for name_, v in values.items():
-            st.session_state[key(part, name_)] = v
-            st.session_state.store[key(part, name_)] = v
-    st.session_state.w_source = "Generate"
+            put(key(part, name_), v)
+    put("w_source", "Generate")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -97,6 +105,14 @@ def current_data(cfg: RunConfig | None = None):
         return _cached_data(key_cfg.to_json(), st.session_state.csv_bytes if use_csv else None), None
     except RnnlabError as e:
         return None, str(e)
+
+
+@st.cache_resource
+def warm_up_torch() -> threading.Thread:
+    """Once per server: pay torch's lazy imports in the background, so the first Train click is fast."""
+    t = threading.Thread(target=warm_up, name="rnnlab-warm-up", daemon=True)
+    t.start()
+    return t
 
 
 @st.cache_resource

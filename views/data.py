@@ -9,7 +9,7 @@ from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import prepare_data
 from ui import state
-from ui.state import key
+from ui.state import bind, key
 
 SCALER_WORDS = {
     "auto": "picked from the training part only",
@@ -24,19 +24,20 @@ SCALER_WORDS = {
 
 def generate_ui() -> None:
     names = list(GENERATORS)
-    st.selectbox("Generator", names, key=key("data", "generator"),
+    st.selectbox("Generator", names, **bind(key("data", "generator")),
                  format_func=lambda n: f"{n} — {GENERATORS[n].description}")
-    spec = GENERATORS[st.session_state[key("data", "generator")]]
+    spec = GENERATORS[state.value(key("data", "generator"))]
     cols = st.columns(3)
     if spec.kind == "panel":
-        cols[0].number_input("Samples", 20, 100_000, step=100, key=key("data", "samples"))
+        cols[0].number_input("Samples", 20, 100_000, step=100, **bind(key("data", "samples")))
     else:
-        cols[0].number_input("Length (points)", 50, 1_000_000, step=100, key=key("data", "length"))
-    cols[1].number_input("Data seed", 0, 10_000, key=key("data", "data_seed"))
+        cols[0].number_input("Length (points)", 50, 1_000_000, step=100, **bind(key("data", "length")))
+    cols[1].number_input("Data seed", 0, 10_000, **bind(key("data", "data_seed")))
     for i, (name, p) in enumerate(spec.params.items()):
         k = f"w_param_{spec.name}__{name}"
-        st.session_state.setdefault(k, p.default)
-        cols[(i + 2) % 3].number_input(name, p.low, p.high, key=k, help=p.help,
+        if k not in st.session_state.store:
+            state.put(k, p.default)
+        cols[(i + 2) % 3].number_input(name, p.low, p.high, **bind(k), help=p.help,
                                        step=1.0 if p.integer else None)
 
 
@@ -46,8 +47,8 @@ def upload_ui() -> None:
     if f is not None and f.getvalue() != st.session_state.csv_bytes:
         st.session_state.csv_bytes, st.session_state.csv_name = f.getvalue(), f.name
         for field in ("column", "date_column"):
-            st.session_state[key("data", field)] = None
-        st.session_state[key("data", "inputs")] = []
+            state.put(key("data", field), None)
+        state.put(key("data", "inputs"), [])
     if st.session_state.csv_bytes is None:
         st.info("Upload a CSV with a header row; one column of numbers is enough.")
         return
@@ -61,41 +62,41 @@ def upload_ui() -> None:
     if not numeric:
         st.error("No numeric column found: check that the file holds numbers.")
         return
-    if st.session_state[key("data", "column")] not in numeric:
-        st.session_state[key("data", "column")] = numeric[0]
+    if state.value(key("data", "column")) not in numeric:
+        state.put(key("data", "column"), numeric[0])
     c = st.columns(3)
-    c[0].selectbox("Target column", numeric, key=key("data", "column"))
-    c[1].selectbox("Date column", [None, *columns], key=key("data", "date_column"),
+    c[0].selectbox("Target column", numeric, **bind(key("data", "column")))
+    c[1].selectbox("Date column", [None, *columns], **bind(key("data", "date_column")),
                    format_func=lambda v: "(detect)" if v is None else v)
-    c[2].radio("Missing values", MISSING, key=key("data", "missing"), horizontal=True)
-    others = [n for n in numeric if n != st.session_state[key("data", "column")]]
-    st.session_state[key("data", "inputs")] = [n for n in st.session_state[key("data", "inputs")] if n in others]
-    st.multiselect("Extra input columns", others, key=key("data", "inputs"))
+    c[2].radio("Missing values", MISSING, **bind(key("data", "missing")), horizontal=True)
+    others = [n for n in numeric if n != state.value(key("data", "column"))]
+    state.put(key("data", "inputs"), [n for n in state.value(key("data", "inputs")) if n in others])
+    st.multiselect("Extra input columns", others, **bind(key("data", "inputs")))
 
 
 def windows_ui(panel: bool) -> None:
     c = st.columns(5)
-    c[0].number_input("Lookback L", 1, 5000, key=key("data", "lookback"), help="past steps the model sees")
-    c[1].number_input("Horizon H", 1, 500, key=key("data", "horizon"), disabled=panel,
+    c[0].number_input("Lookback L", 1, 5000, **bind(key("data", "lookback")), help="past steps the model sees")
+    c[1].number_input("Horizon H", 1, 500, **bind(key("data", "horizon")), disabled=panel,
                       help="future steps predicted at once")
-    c[2].slider("Validation share", 0.0, 0.4, step=0.05, key=key("data", "val_fraction"))
-    c[3].slider("Test share", 0.05, 0.5, step=0.05, key=key("data", "test_fraction"))
-    c[4].selectbox("Scaler", SCALERS, key=key("data", "scaler"))
+    c[2].slider("Validation share", 0.0, 0.4, step=0.05, **bind(key("data", "val_fraction")))
+    c[3].slider("Test share", 0.05, 0.5, step=0.05, **bind(key("data", "test_fraction")))
+    c[4].selectbox("Scaler", SCALERS, **bind(key("data", "scaler")))
 
 
 def main() -> None:
     st.title("Data")
-    st.radio("Source", ["Generate", "Upload CSV"], key="w_source", horizontal=True)
-    if st.session_state.w_source == "Generate":
+    st.radio("Source", ["Generate", "Upload CSV"], **bind("w_source"), horizontal=True)
+    if state.value("w_source") == "Generate":
         generate_ui()
     else:
         upload_ui()
-    if st.session_state.w_source == "Upload CSV" and st.session_state.csv_bytes is None:
+    if state.value("w_source") == "Upload CSV" and st.session_state.csv_bytes is None:
         return
-    panel = GENERATORS[st.session_state[key("data", "generator")]].kind == "panel" \
-        and st.session_state.w_source == "Generate"
+    panel = GENERATORS[state.value(key("data", "generator"))].kind == "panel" \
+        and state.value("w_source") == "Generate"
     if panel:
-        st.session_state[key("data", "horizon")] = 1
+        state.put(key("data", "horizon"), 1)
     windows_ui(panel)
     try:
         cfg = state.config_from_state().validate()

@@ -6,7 +6,7 @@ from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import persistence_val_loss, verdict
 from ui import state
-from ui.state import key
+from ui.state import bind, key
 
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 REFRESH_S = 0.5  # live redraw interval while a job runs
@@ -17,57 +17,68 @@ def settings_ui() -> None:
     with left.container(border=True):
         st.markdown("**Model**")
         c = st.columns(3)
-        c[0].selectbox("Cell", CELLS, key=key("model", "cell"))
-        c[1].number_input("Hidden units", 1, 1024, key=key("model", "hidden"))
-        c[2].number_input("Layers", 1, 4, key=key("model", "layers"))
+        c[0].selectbox("Cell", CELLS, **bind(key("model", "cell")))
+        c[1].number_input("Hidden units", 1, 1024, **bind(key("model", "hidden")))
+        c[2].number_input("Layers", 1, 4, **bind(key("model", "layers")))
         c = st.columns(3)
-        c[0].number_input("Dropout", 0.0, 0.9, step=0.1, key=key("model", "dropout"))
-        c[1].selectbox("Initialisation", INITS, key=key("model", "init"))
-        c[2].number_input("W_hh gain", 0.1, 3.0, step=0.05, key=key("model", "init_gain"),
+        c[0].number_input("Dropout", 0.0, 0.9, step=0.1, **bind(key("model", "dropout")))
+        c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
+        c[2].number_input("W_hh gain", 0.1, 3.0, step=0.05, **bind(key("model", "init_gain")),
                           help="scale of orthogonal / identity W_hh; above 1 gradients explode")
     with right.container(border=True):
         st.markdown("**Training**")
         c = st.columns(3)
-        c[0].selectbox("Optimizer", OPTIMIZERS, key=key("train", "optimizer"))
-        if st.session_state[key("train", "lr")] not in LRS:
-            st.session_state[key("train", "lr")] = min(LRS, key=lambda v: abs(v - st.session_state[key("train", "lr")]))
-        c[1].select_slider("Learning rate", LRS, key=key("train", "lr"), format_func=lambda v: f"{v:g}")
-        c[2].number_input("Epochs", 1, 10_000, key=key("train", "epochs"))
+        c[0].selectbox("Optimizer", OPTIMIZERS, **bind(key("train", "optimizer")))
+        if state.value(key("train", "lr")) not in LRS:
+            state.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - state.value(key("train", "lr")))))
+        c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
+        c[2].number_input("Epochs", 1, 10_000, **bind(key("train", "epochs")))
         c = st.columns(4)
-        c[0].number_input("Batch size", 1, 65_536, key=key("train", "batch_size"))
-        c[1].number_input("Clip norm", 0.0, 1000.0, step=0.5, key=key("train", "clip"), help="0 = off")
-        c[2].number_input("Patience", 0, 1000, key=key("train", "patience"), help="early stopping; 0 = off")
-        c[3].number_input("Seed", 0, 1_000_000, key=key("train", "seed"))
+        c[0].number_input("Batch size", 1, 65_536, **bind(key("train", "batch_size")))
+        c[1].number_input("Clip norm", 0.0, 1000.0, step=0.5, **bind(key("train", "clip")), help="0 = off")
+        c[2].number_input("Patience", 0, 1000, **bind(key("train", "patience")), help="early stopping; 0 = off")
+        c[3].number_input("Seed", 0, 1_000_000, **bind(key("train", "seed")))
+
+
+def on_train() -> None:
+    """Button callback: runs before the page is drawn, so the buttons below show the new state."""
+    st.session_state.train_error = None
+    try:
+        cfg = state.config_from_state().validate()
+    except RnnlabError as e:
+        st.session_state.train_error = str(e)
+        return
+    data, err = state.current_data(cfg)
+    if err:
+        st.session_state.train_error = f"{err} (fix it on the Data page)"
+        return
+    state.start_job(cfg, data)
+
+
+def on_stop() -> None:
+    job = st.session_state.job
+    job.stop()
+    job.join(timeout=2.0)
 
 
 def buttons(job) -> None:
-    running = job is not None and not job.snapshot().finished
-    c = st.columns([1, 1, 1, 3])
-    if c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button"):
-        try:
-            cfg = state.config_from_state().validate()
-        except RnnlabError as e:
-            st.error(str(e))
-            return
-        data, err = state.current_data(cfg)
-        if err:
-            st.error(f"{err} (fix it on the Data page)")
-            return
-        state.start_job(cfg, data)
-        st.rerun()
     snap = job.snapshot() if job is not None else None
+    running = snap is not None and not snap.finished
+    c = st.columns([1, 1, 1, 3])
+    c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button",
+                on_click=on_train)
     if snap is not None and snap.state == "paused":
-        if c[1].button("Resume", icon=":material/resume:", disabled=not running, key="resume_button"):
-            job.resume()
-            st.rerun()
-    elif c[1].button("Pause", icon=":material/pause:", disabled=not running, key="pause_button"):
-        job.pause()
-        st.rerun()
-    if c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button"):
-        job.stop()
-        job.join(timeout=2.0)
-        st.rerun()
-    c[3].caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS}")
+        c[1].button("Resume", icon=":material/resume:", key="resume_button", on_click=job.resume)
+    else:
+        c[1].button("Pause", icon=":material/pause:", disabled=not running, key="pause_button",
+                    on_click=job.pause if job is not None else None)
+    c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button", on_click=on_stop)
+    if st.session_state.get("train_error"):
+        st.error(st.session_state.train_error)
+
+
+def slots_caption() -> None:
+    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS}")
 
 
 def progress_text(snap) -> str:
@@ -82,6 +93,7 @@ def live_panel() -> None:
     if snap.state == "queued":
         st.info("Waiting for a free training slot: other sessions are training on this server.")
     st.progress(snap.progress, text=progress_text(snap))
+    slots_caption()
     base = None
     if job.setup is not None:
         base = persistence_val_loss(job.setup.prep)
@@ -111,9 +123,10 @@ def main() -> None:
     settings_ui()
     job = st.session_state.job
     buttons(job)
-    job = st.session_state.job
     if job is None:
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
+        slots_caption()
+        st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         return
     snap = job.snapshot()
     if not snap.finished:

@@ -1,0 +1,219 @@
+"""Real-browser tests: a `streamlit run` server driven by Playwright in headless Debian Chromium.
+
+Skipped, with the reason, only where no Chromium or Playwright exists. Screenshots go to
+artifacts/screenshots/ (ignored by git).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="Python playwright is not installed"),
+]
+
+# Sum of drawn points over all traces of the first Plotly chart (the loss chart on Train).
+POINTS_JS = """() => {
+  const el = document.querySelector('.js-plotly-plot');
+  if (!el || !el._fullData) return -1;
+  return el._fullData.reduce((a, t) => a + (t._length || 0), 0);
+}"""
+
+
+# Time from the mouse press on a button to a text appearing on the page, measured in the page.
+WATCH_JS = """(text) => {
+  window.__down = null; window.__seen = null;
+  document.addEventListener('mousedown', () => { if (window.__down === null) window.__down = performance.now(); },
+                            {capture: true, once: true});
+  const obs = new MutationObserver(() => {
+    if (window.__seen === null && document.body.innerText.includes(text)) { window.__seen = performance.now(); obs.disconnect(); }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "RNNLAB_MAX_JOBS": "2", "PYTHONUNBUFFERED": "1"}
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "artifacts" / "streamlit-test.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.25)
+    else:
+        proc.kill()
+        pytest.fail("streamlit server did not become healthy in 30 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def new_page(browser, url):
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_selector("text=Load the classic random-walk demo", timeout=30_000)
+    return ctx, page
+
+
+def goto(page, name: str, wait_text: str) -> None:
+    page.get_by_role("link", name=name).click()
+    page.get_by_role("heading", name=name).first.wait_for(timeout=20_000)
+    page.wait_for_selector(f"text={wait_text}", timeout=20_000)
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(600)  # let the rerun land
+
+
+def start_training(page, epochs: int) -> float:
+    set_number(page, "Epochs", epochs)
+    page.get_by_role("button", name="Train").click()
+    return time.perf_counter()
+
+
+def progress_text(page) -> str:
+    el = page.locator("text=/(running|paused|stopped|completed|queued) · epoch/").first
+    return el.inner_text(timeout=10_000)
+
+
+def test_demo_streams_loss_and_stops_fast(server, browser):
+    ctx, page = new_page(browser, server)
+    page.get_by_role("button", name="Load the classic random-walk demo").click()
+    page.wait_for_selector("text=Press", timeout=20_000)
+    clicked = start_training(page, epochs=400)
+    first, changes, last = None, [], -1
+    while time.perf_counter() - clicked < 7.0:
+        n = page.evaluate(POINTS_JS)
+        now = time.perf_counter()
+        if n > 0 and first is None:
+            first = now - clicked
+        if n > last and n > 0:
+            changes.append(now)
+            last = n
+        page.wait_for_timeout(50)
+    assert first is not None and first < 2.0, f"first loss point after {first} s"
+    gaps = np.diff(changes)
+    assert len(changes) >= 4, f"loss chart redrew only {len(changes)} times"
+    assert np.median(gaps) <= 1.0 and gaps.max() < 2.0, f"redraw gaps {gaps}"
+    page.screenshot(path=str(SHOTS / "train-live.png"), full_page=True)
+    page.evaluate(WATCH_JS, "stopped · epoch")
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=/stopped · epoch/", timeout=5_000)
+    stop_seconds = page.evaluate("() => (window.__seen - window.__down) / 1000")
+    assert stop_seconds < 1.0, f"Stop took {stop_seconds:.2f} s to show"
+    goto(page, "Predict", "Test metrics")
+    page.wait_for_selector(".js-plotly-plot", timeout=20_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "predict.png"), full_page=True)
+    ctx.close()
+
+
+def test_page_switch_keeps_training(server, browser):
+    ctx, page = new_page(browser, server)
+    goto(page, "Train", "Press")
+    start_training(page, epochs=500)
+    page.wait_for_selector("text=/running · epoch/", timeout=10_000)
+    goto(page, "Data", "Scaler auto")
+    page.wait_for_selector(".js-plotly-plot", timeout=20_000)
+    page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+    page.wait_for_timeout(1500)
+    goto(page, "Train", "samples/s")
+    text = progress_text(page)
+    assert text.startswith("running"), text
+    step_a = int(text.split("step ")[1].split("/")[0].replace(",", ""))
+    page.wait_for_timeout(1500)
+    step_b = int(progress_text(page).split("step ")[1].split("/")[0].replace(",", ""))
+    assert step_b > step_a > 0
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=/stopped · epoch/", timeout=5_000)
+    ctx.close()
+
+
+def test_upload_csv_and_train(server, browser, tmp_path):
+    t = np.arange(300)
+    rows = [f"2024-01-01,{v:.2f}" for v in 100 + 10 * np.sin(2 * np.pi * t / 7)]
+    dates = np.datetime64("2024-01-01") + t
+    csv = tmp_path / "visits.csv"
+    csv.write_text("day,visits\n" + "\n".join(f"{d},{r.split(',')[1]}" for d, r in zip(dates, rows)) + "\n")
+    ctx, page = new_page(browser, server)
+    goto(page, "Data", "Scaler")
+    page.get_by_text("Upload CSV").click()
+    page.locator("input[type=file]").set_input_files(str(csv))
+    page.wait_for_selector("text=first rows", timeout=20_000)
+    page.wait_for_selector("text=dates from column 'day'", timeout=20_000)
+    goto(page, "Train", "Press")
+    start_training(page, epochs=3)
+    page.wait_for_selector("text=test MAE", timeout=60_000)
+    assert "visits.csv" in page.locator("[data-testid=stSidebar]").inner_text()
+    ctx.close()
+
+
+def test_two_sessions_are_isolated_and_leave_no_job(server, browser):
+    (ctx_a, a), (ctx_b, b) = new_page(browser, server), new_page(browser, server)
+    for page, epochs in ((a, 700), (b, 600)):
+        goto(page, "Train", "Press")
+        start_training(page, epochs)
+    for page, epochs in ((a, 700), (b, 600)):
+        page.wait_for_selector("text=/running · epoch/", timeout=15_000)
+        assert f"epoch {progress_text(page).split('epoch ')[1].split(' ')[0].split('/')[0]}/{epochs}" in progress_text(page)
+    a.wait_for_selector("text=Training slots in use on this server: 2 of 2", timeout=10_000)
+    ctx_a.close()
+    ctx_b.close()
+    ctx_c, c = new_page(browser, server)
+    goto(c, "Train", "Press")
+    deadline = time.perf_counter() + 20
+    while time.perf_counter() < deadline:
+        c.reload()
+        c.wait_for_selector("text=Training slots in use", timeout=20_000)
+        if c.locator("text=Training slots in use on this server: 0 of 2").count():
+            break
+        c.wait_for_timeout(1000)
+    assert c.locator("text=Training slots in use on this server: 0 of 2").count() == 1
+    ctx_c.close()
