@@ -20,4 +20,4 @@ PAGES = [
 page = st.navigation(PAGES)
 slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
 page.run()
-sidebar.render(slots)
+sidebar.render(slots, poll=page.url_path != "train")

@@ -1,6 +1,7 @@
 """In-app training throughput: a TrainingJob polled like the Train page versus the headless CLI path.
 
     python -m benchmarks.bench_job [--preset sales-lstm] [--refresh 0.5] [--epochs 120]
+    python -m benchmarks.bench_job --browser --preset keras-classic --epochs 200   # the real app
 
 The job runs in its background thread while this thread does what the page fragment does every
 `refresh` seconds (snapshot + build the loss and gradient figures + serialise them to JSON).
@@ -37,7 +38,7 @@ def headless(preset: str, epochs: int) -> float:
 
 
 def in_app(cfg: RunConfig, refresh: float) -> float:
-    job = TrainingJob(cfg).start()
+    job = TrainingJob(cfg, mode="process", cpu_threads=1).start()  # as the app runs it (ui/state.py)
     redraws = 0
     while job.alive:
         time.sleep(refresh)
@@ -51,13 +52,66 @@ def in_app(cfg: RunConfig, refresh: float) -> float:
     return r["windows"]["train"] * r["epochs_run"] / r["train_seconds"]
 
 
+def in_browser(preset: str, epochs: int) -> float:
+    """samples/s of the real app: a streamlit server driven by headless Chromium (Train page)."""
+    import re
+    import shutil
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from rnnlab.experiment import setup
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.headless", "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.25)
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
+                                  args=["--no-sandbox", "--disable-background-networking"])
+            page = b.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(url)
+            if preset != "keras-classic":
+                raise SystemExit("--browser drives the home page's demo button: use --preset keras-classic")
+            page.get_by_role("button", name="Load the classic random-walk demo").click()
+            box = page.get_by_label("Epochs", exact=True)
+            box.fill(str(epochs))
+            box.press("Enter")
+            page.wait_for_timeout(800)
+            page.get_by_role("button", name="Train").click()
+            page.wait_for_selector("text=/s of training/", timeout=600_000)
+            text = page.locator("text=/s of training/").first.inner_text()
+            b.close()
+    finally:
+        server.terminate()
+    seconds = float(re.search(r"([0-9.]+) s of training", text).group(1))
+    n_train = len(setup(config(preset)).prep.train)
+    return n_train * epochs / seconds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="sales-lstm")
     ap.add_argument("--refresh", type=float, default=0.5)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=120, help="long enough for many redraws")
+    ap.add_argument("--browser", action="store_true",
+                    help="measure the real app in headless Chromium instead of a simulated page")
     args = ap.parse_args()
+    if args.browser:
+        a, b = headless(args.preset, args.epochs), in_browser(args.preset, args.epochs)
+        print(f"headless CLI {a:,.0f} samples/s, app in Chromium {b:,.0f} samples/s, ratio {b / a:.3f}")
+        return
     cfg = config(args.preset)
     cfg.train.epochs = args.epochs
     ratios = []

@@ -86,15 +86,24 @@ class TrainingJob:
 
     def __init__(self, config: RunConfig, data=None, slots: JobSlots | None = None,
                  owner: str | None = None, probe_factory: Callable | None = None,
-                 cpu_threads: int | None = 1):
+                 mode: str = "thread", cpu_threads: int | None = None):
         self.id = next(_ids)
-        # Torch's CPU thread pool is per calling thread: a second pool beside the server's (or a
-        # previous job's) makes the two spin against each other on few cores, 2-3x slower than one
-        # thread for these small recurrent models (benchmarks/bench_job.py). None keeps torch's choice.
-        self.cpu_threads = cpu_threads
+        # mode "process": train in a forkserver child with its own GIL (what the app uses; see
+        # rnnlab/worker.py); "thread": train in this process (scripts, tests).
+        self.mode = mode
+        # Torch's CPU thread pool is per calling thread: a second pool beside the caller's makes the
+        # two spin against each other on few cores, 2-3x slower than one thread for these small
+        # models, so thread mode defaults to 1; a child process keeps torch's own choice.
+        self.cpu_threads = cpu_threads if cpu_threads is not None else (1 if mode == "thread" else None)
         self.config, self.data, self.slots, self.owner = config, data, slots, owner
         self.probe_factory = probe_factory  # (Setup) -> probe callable, for live diagnostics
-        self.control = Control()
+        if mode == "process":
+            from rnnlab.worker import ProcessControl
+            self.control = ProcessControl()
+        elif mode == "thread":
+            self.control = Control()
+        else:
+            raise ValueError(f"unknown job mode {mode!r}; use 'thread' or 'process'.")
         self._lock = threading.Lock()
         self._state, self._message = "queued", "waiting for a free training slot"
         self._steps: list[int] = []
@@ -149,28 +158,11 @@ class TrainingJob:
                 self._probes.append(e)
 
     def _run(self) -> None:
-        import torch
-
-        from rnnlab.experiment import make_trainer, setup, summarize
-
-        if self.cpu_threads:
-            torch.set_num_threads(self.cpu_threads)
-
         if self.slots is not None and not self.slots.acquire(self.control):
             self._finish("stopped", "stopped before a training slot was free")
             return
         try:
-            s = setup(self.config, self.data)
-            probe = self.probe_factory(s) if self.probe_factory else None
-            trainer = make_trainer(s, [self._on_event], self.control, probe)
-            with self._lock:
-                self.setup, self._total_steps = s, trainer.total_steps
-                self._started = time.perf_counter()
-                self._state = "paused" if self.control.paused else "running"
-                self._message = ""
-            done: Done = trainer.run()
-            self.result = summarize(s, trainer, done)
-            self._finish(done.reason, done.message)
+            (self._run_process if self.mode == "process" else self._run_thread)()
         except RnnlabError as e:
             self._finish("error", str(e))
         except Exception as e:  # a bug: keep the app alive and say what happened
@@ -179,6 +171,73 @@ class TrainingJob:
         finally:
             if self.slots is not None:
                 self.slots.release()
+
+    def _started_training(self, s, total_steps: int) -> None:
+        with self._lock:
+            self.setup, self._total_steps = s, total_steps
+            self._started = time.perf_counter()
+            self._state = "paused" if self.control.paused else "running"
+            self._message = ""
+
+    def _run_thread(self) -> None:
+        import torch
+
+        from rnnlab.experiment import make_trainer, setup, summarize
+
+        if self.cpu_threads:
+            torch.set_num_threads(self.cpu_threads)
+        s = setup(self.config, self.data)
+        probe = self.probe_factory(s) if self.probe_factory else None
+        trainer = make_trainer(s, [self._on_event], self.control, probe)
+        self._started_training(s, trainer.total_steps)
+        done: Done = trainer.run()
+        self.result = summarize(s, trainer, done)
+        self._finish(done.reason, done.message)
+
+    def _run_process(self) -> None:
+        import torch
+
+        from rnnlab.experiment import setup
+        from rnnlab.worker import child_main, context, start
+
+        s = setup(self.config, self.data)  # the parent's copy: data parts for charts, weights at the end
+        ctx = context()
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=child_main, name=f"rnnlab-job-{self.id}", daemon=True,
+                           args=(self.config.to_dict(), s.data, send, self.control, self.probe_factory,
+                                 self.cpu_threads))
+        start(proc)
+        send.close()
+        try:
+            while True:
+                if not receive.poll(0.2):
+                    if not proc.is_alive() and not receive.poll(0):
+                        self._finish("error", f"the training process ended unexpectedly (exit code {proc.exitcode})")
+                        return
+                    continue
+                msg = receive.recv()
+                if msg[0] == "events":
+                    for e in msg[1]:
+                        self._on_event(e)
+                elif msg[0] == "started":
+                    self._started_training(s, msg[1])
+                elif msg[0] == "done":
+                    _, done, result, state = msg
+                    s.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+                    s.model.eval()
+                    self.result = result
+                    self._finish(done.reason, done.message)
+                    return
+                elif msg[0] == "error":
+                    self._finish("error", msg[1])
+                    return
+        except EOFError:
+            self._finish("error", "the training process closed its pipe before finishing")
+        finally:
+            receive.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
 
     def _finish(self, state: str, message: str) -> None:
         with self._lock:

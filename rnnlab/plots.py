@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 MAX_POINTS = 4000  # per trace: SVG stays smooth (WebGL is slow where the browser has no GPU)
-LIVE_POINTS = 1500  # per trace in charts redrawn every half second while training
+LIVE_POINTS = 400  # per trace in charts redrawn while training: cheap for the browser to redraw
 FONT = dict(size=16)
 PART_COLORS = {"train": "rgba(31,119,180,0.07)", "val": "rgba(255,165,0,0.15)", "test": "rgba(44,160,44,0.15)"}
 COLORS = {"true": "#444444", "model": "#d62728", "train": "#1f77b4", "val": "#ff7f0e", "base": "#7f7f7f"}

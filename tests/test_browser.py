@@ -75,6 +75,8 @@ def server():
     else:
         proc.kill()
         pytest.fail("streamlit server did not become healthy in 30 s")
+    urllib.request.urlopen(url, timeout=10).read()
+    time.sleep(3)  # the first session starts the training forkserver (imports torch) in the background
     yield url
     proc.terminate()
     proc.wait(timeout=10)

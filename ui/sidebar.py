@@ -34,7 +34,9 @@ def placeholders() -> dict:
         return {"device": st.empty(), "data": st.empty(), "status": st.container()}
 
 
-def render(slots: dict) -> None:
+def render(slots: dict, poll: bool = True) -> None:
+    """Fill the sidebar; `poll` refreshes the run status every 2 s while a job runs (the Train page
+    turns it off: its own live panel shows the status, and every redraw costs the browser CPU)."""
     with st.sidebar:
         opts = state.device_options()
         if state.value(state.key("train", "device")) not in opts:
@@ -47,7 +49,7 @@ def render(slots: dict) -> None:
         job = st.session_state.job
         live = job is not None and not job.snapshot().finished
         with slots["status"]:
-            st.fragment(run_every=1.0 if live else None)(_status)()
+            st.fragment(run_every=2.0 if live and poll else None)(_status)()
 
 
 def _status() -> None:

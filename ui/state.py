@@ -17,7 +17,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.experiment import load_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
 from rnnlab.presets import PRESETS
-from rnnlab.train import warm_up
+from rnnlab import worker
 
 PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 MAX_JOBS = int(os.environ.get("RNNLAB_MAX_JOBS", "2"))
@@ -109,8 +109,9 @@ def current_data(cfg: RunConfig | None = None):
 
 @st.cache_resource
 def warm_up_torch() -> threading.Thread:
-    """Once per server: pay torch's lazy imports in the background, so the first Train click is fast."""
-    t = threading.Thread(target=warm_up, name="rnnlab-warm-up", daemon=True)
+    """Once per server: start the training forkserver (it imports torch) in the background, so the
+    first Train click is fast."""
+    t = threading.Thread(target=worker.warm_up, name="rnnlab-warm-up", daemon=True)
     t.start()
     return t
 
@@ -143,7 +144,8 @@ def start_job(cfg: RunConfig, data, probe_factory=None) -> TrainingJob:
     old = st.session_state.get("job")
     if old is not None:
         old.stop()
-    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_factory)
+    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_factory,
+                      mode="process", cpu_threads=1)  # own GIL: the server cannot slow training (rnnlab/worker.py)
     job_registry().put(session_id(), job)
     st.session_state.job = job.start()
     return job
