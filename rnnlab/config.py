@@ -96,7 +96,7 @@ class TrainConfig:
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     seed: int = 0  # seed of weights and batch order: same seed, same history on CPU
     device: str = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
-    probe_every: int = 0  # emit a diagnostics Probe every K steps; 0 = never
+    probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -110,8 +110,10 @@ class TrainConfig:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}.")
-        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0 or self.probe_every < 0:
-            raise ConfigError("clip, weight decay, patience and probe interval cannot be negative.")
+        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0:
+            raise ConfigError("clip, weight decay and patience cannot be negative.")
+        if self.probe_every < -1:
+            raise ConfigError("probe interval must be -1 (auto), 0 (off) or a number of steps.")
 
 
 @dataclass

@@ -1,5 +1,8 @@
-"""RecurrentRegressor: one model class over torch's fused nn.RNN / nn.LSTM / nn.GRU."""
+"""RecurrentRegressor: one model class over torch's fused nn.RNN / nn.LSTM / nn.GRU, and its unrolled twin."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -68,3 +71,66 @@ def build_model(cfg: ModelConfig, n_features: int, horizon: int) -> RecurrentReg
     model = RecurrentRegressor(cfg.cell, n_features, cfg.hidden, cfg.layers, cfg.dropout, horizon)
     initialise(model, cfg.init, cfg.init_gain)
     return model
+
+
+@dataclass
+class Unrolled:
+    """Step-by-step forward of a RecurrentRegressor: everything the fused module hides."""
+
+    y: torch.Tensor  # (B, H_out) prediction, equal to model(x)
+    hidden: list[list[torch.Tensor]]  # [layer][t] -> (B, hidden) hidden state h_t
+    cells: list[list[torch.Tensor]]  # [layer][t] -> (B, hidden) LSTM cell state c_t (empty otherwise)
+    gates: list[dict[str, torch.Tensor]]  # [layer] gate name -> (B, L, hidden): i f g o (LSTM), r z n (GRU)
+
+    def hidden_matrix(self, layer: int = -1) -> torch.Tensor:
+        """(B, L, hidden) hidden states of one layer."""
+        return torch.stack(self.hidden[layer], dim=1)
+
+
+def unroll(model: RecurrentRegressor, x: torch.Tensor,
+           step_hook: Callable[[int, int, torch.Tensor], torch.Tensor] | None = None) -> Unrolled:
+    """Forward x (B, L, F) one time step at a time with the fused module's own weights.
+
+    `step_hook(layer, t, h_t)` may replace each new hidden state (diagnostics add a zero leaf there
+    to read dL/dh_t). Dropout between layers is not applied: this is the eval-mode forward.
+    """
+    rnn, h_size = model.rnn, model.hidden_size
+    inp = x
+    hidden, cells, gates = [], [], []
+    for layer in range(model.num_layers):
+        w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
+        b_ih, b_hh = getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")
+        bsz, length = inp.shape[0], inp.shape[1]
+        h = inp.new_zeros(bsz, h_size)
+        c = inp.new_zeros(bsz, h_size)
+        xw = inp @ w_ih.T + b_ih  # (B, L, gates * hidden): the input part of every step at once
+        hs, cs, gate_steps = [], [], {}
+        for t in range(length):
+            hw = h @ w_hh.T + b_hh
+            if model.cell in ("rnn", "rnn-relu"):
+                pre = xw[:, t] + hw
+                h = torch.tanh(pre) if model.cell == "rnn" else torch.relu(pre)
+            elif model.cell == "lstm":
+                i, f, g, o = (xw[:, t] + hw).chunk(4, dim=1)
+                i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+                c = f * c + i * g
+                h = o * torch.tanh(c)
+                cs.append(c)
+                for name, v in zip("ifgo", (i, f, g, o)):
+                    gate_steps.setdefault(name, []).append(v)
+            else:  # gru
+                xr, xz, xn = xw[:, t].chunk(3, dim=1)
+                hr, hz, hn = hw.chunk(3, dim=1)
+                r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+                n = torch.tanh(xn + r * hn)
+                h = (1 - z) * n + z * h
+                for name, v in zip("rzn", (r, z, n)):
+                    gate_steps.setdefault(name, []).append(v)
+            if step_hook is not None:
+                h = step_hook(layer, t, h)
+            hs.append(h)
+        hidden.append(hs)
+        cells.append(cs)
+        gates.append({k: torch.stack(v, dim=1) for k, v in gate_steps.items()})
+        inp = torch.stack(hs, dim=1)  # (B, L, hidden) feeds the next layer
+    return Unrolled(model.head(hidden[-1][-1]), hidden, cells, gates)

@@ -132,6 +132,34 @@ def warm_up() -> None:
         _warmed = True
 
 
+PROBE_BUDGET = 0.10  # auto probe interval: probes take at most this share of training time
+
+
+class ProbeSchedule:
+    """When to probe: every K steps, or (K = -1) adaptively so probes cost <= PROBE_BUDGET of the time.
+
+    The auto schedule probes at step 1 (instant feedback), then spaces probes by
+    ceil(probe seconds / (budget * seconds per step)), re-estimated after every probe.
+    """
+
+    def __init__(self, every: int):
+        self.every, self.next = every, (1 if every == -1 else every)
+        self.step_seconds = None
+
+    def due(self, step: int) -> bool:
+        return self.every != 0 and step >= self.next
+
+    def record_step(self, seconds: float) -> None:
+        self.step_seconds = seconds if self.step_seconds is None else 0.9 * self.step_seconds + 0.1 * seconds
+
+    def record_probe(self, step: int, seconds: float) -> None:
+        if self.every > 0:
+            self.next = step + self.every
+        else:
+            per_step = max(self.step_seconds or 1e-3, 1e-6)
+            self.next = step + max(1, math.ceil(seconds / (PROBE_BUDGET * per_step)))
+
+
 DIVERGED_ADVICE = ("the loss became infinite or NaN: lower the learning rate (try 10x smaller), "
                    "turn on gradient clipping, or use an LSTM/GRU or orthogonal initialisation.")
 
@@ -182,12 +210,14 @@ class Trainer:
         best, best_state, bad_epochs = math.inf, None, 0
         clock, paused = time.perf_counter(), 0.0
         model.train()
+        schedule = ProbeSchedule(cfg.probe_every if self.probe is not None else 0)
         done = Done("completed", f"trained {cfg.epochs} epochs")
         for epoch in range(1, cfg.epochs + 1):
             perm = torch.randperm(n, generator=gen).to(self.x_train.device)
             epoch_loss, batches, epoch_clock = 0.0, 0, time.perf_counter()
             for i in range(0, n, bs):
                 paused += self.control.wait_while_paused()
+                step_clock = time.perf_counter()
                 if self.control.stopped:
                     done = Done("stopped", f"stopped by the user after {self.steps} steps")
                     break
@@ -207,9 +237,12 @@ class Trainer:
                 batches += 1
                 rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
                 self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, cfg.lr, rate))
-                if self.probe is not None and cfg.probe_every and self.steps % cfg.probe_every == 0:
+                schedule.record_step(time.perf_counter() - step_clock)
+                if schedule.due(self.steps):
+                    probe_clock = time.perf_counter()
                     self.emit(self.probe(model, self.steps))
                     model.train()
+                    schedule.record_probe(self.steps, time.perf_counter() - probe_clock)
             if done.reason != "completed":
                 break
             val = self.val_loss()
@@ -231,5 +264,7 @@ class Trainer:
         if best_state is not None:
             model.load_state_dict(best_state)
         model.eval()
+        if schedule.every and self.steps and done.reason != "diverged":
+            self.emit(self.probe(model, self.steps))  # the final weights, outside train_seconds
         self.emit(done)
         return done

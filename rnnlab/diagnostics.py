@@ -1,0 +1,143 @@
+"""Looking inside a recurrent model: per-time-step gradients, hidden states, gates, spectra.
+
+Pure functions on a model and a probe batch x (B, L, F), y (B, H). The central quantity is
+||dL/dh_t||, the total derivative of the loss with respect to the hidden state at step t through
+the whole recurrence (Pascanu et al. 2013): it shrinks geometrically going back in time when
+gradients vanish, and grows when they explode.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from rnnlab.models import RecurrentRegressor, unroll
+from rnnlab.train import Probe
+
+SATURATED = 0.95  # |tanh| above this, or sigmoid below 1 - this / above this, counts as saturated
+
+
+def grad_norm_per_step(model: RecurrentRegressor, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """||dL/dh_t|| for every layer and step, averaged over the batch: array (layers, L).
+
+    L is each window's own squared error (summed over the horizon), so every sample's gradient is
+    that of its own loss. A zero leaf added to every h_t carries exactly dL/dh_t.
+    """
+    leaves: dict[tuple[int, int], torch.Tensor] = {}
+
+    def hook(layer: int, t: int, h: torch.Tensor) -> torch.Tensor:
+        leaf = torch.zeros_like(h, requires_grad=True)
+        leaves[(layer, t)] = leaf
+        return h + leaf
+
+    with torch.enable_grad():
+        out = unroll(model, x, hook)
+        loss = ((out.y - y) ** 2).sum()
+        keys = sorted(leaves)
+        grads = torch.autograd.grad(loss, [leaves[k] for k in keys])
+    norms = np.zeros((model.num_layers, x.shape[1]))
+    for (layer, t), g in zip(keys, grads):
+        norms[layer, t] = g.norm(dim=1).mean().item()  # per-sample norm, then batch mean
+    return norms
+
+
+def input_connectivity(model: RecurrentRegressor, x: torch.Tensor) -> np.ndarray:
+    """||d yhat / d x_t|| per step (L,), batch mean: how much each past input moves the prediction."""
+    x = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):
+        out = model(x)
+        (g,) = torch.autograd.grad(out.sum(), [x])
+    return g.norm(dim=2).mean(dim=0).detach().cpu().numpy()
+
+
+def window_states(model: RecurrentRegressor, x_window: torch.Tensor) -> dict:
+    """Hidden states (L, hidden) of every layer, LSTM cell states and gates for ONE window (1, L, F)."""
+    with torch.no_grad():
+        u = unroll(model, x_window)
+    return {"hidden": [torch.stack(h, 1)[0].cpu().numpy() for h in u.hidden],
+            "cells": [torch.stack(c, 1)[0].cpu().numpy() for c in u.cells if c],
+            "gates": [{k: v[0].cpu().numpy() for k, v in g.items()} for g in u.gates]}
+
+
+def saturation(model: RecurrentRegressor, x: torch.Tensor) -> dict[str, float]:
+    """Fraction of saturated units over a batch: tanh outputs near +-1, sigmoid gates near 0 or 1."""
+    with torch.no_grad():
+        u = unroll(model, x)
+    out = {}
+    if model.cell == "rnn":
+        out["h (tanh)"] = float((u.hidden_matrix(0).abs() > SATURATED).float().mean())
+    for name, g in u.gates[0].items():
+        if name in ("g", "n"):
+            out[f"{name} (tanh)"] = float((g.abs() > SATURATED).float().mean())
+        else:
+            out[f"{name} (sigmoid)"] = float(((g < 1 - SATURATED) | (g > SATURATED)).float().mean())
+    return out
+
+
+def recurrent_spectrum(model: RecurrentRegressor, layer: int = 0, k: int = 5) -> dict:
+    """Spectral radius and top singular values of W_hh (per gate block for LSTM / GRU).
+
+    The headline block is the one on the recurrence's main path: W_hh itself for plain RNNs, the
+    candidate block (g for LSTM, n for GRU) for gated cells.
+    """
+    w = model.recurrent_weights(layer).detach().double().cpu()
+    h = model.hidden_size
+    names = {"rnn": ["W_hh"], "rnn-relu": ["W_hh"], "lstm": list("ifgo"), "gru": list("rzn")}[model.cell]
+    blocks = {n: w[i * h:(i + 1) * h] for i, n in enumerate(names)}
+    radius = {n: float(torch.linalg.eigvals(b).abs().max()) for n, b in blocks.items()}
+    singular = {n: torch.linalg.svdvals(b)[:k].tolist() for n, b in blocks.items()}
+    main = {"lstm": "g", "gru": "n"}.get(model.cell, "W_hh")
+    return {"radius": radius, "singular": singular, "main": main, "main_radius": radius[main]}
+
+
+def make_probe(x_probe: torch.Tensor, y_probe: torch.Tensor, window: int = 0):
+    """A Probe callable for the Trainer: diagnostics of a fixed batch at the current weights."""
+
+    def probe(model: RecurrentRegressor, step: int) -> Probe:
+        model.eval()
+        t = time.perf_counter()
+        grads = grad_norm_per_step(model, x_probe, y_probe)
+        states = window_states(model, x_probe[window:window + 1])
+        spectrum = recurrent_spectrum(model)
+        extra = {"connectivity": input_connectivity(model, x_probe),
+                 "singular": spectrum["singular"], "radius": spectrum["radius"],
+                 "seconds": time.perf_counter() - t}
+        return Probe(step, grads, states["hidden"][-1], states["gates"][-1] if states["gates"] else {},
+                     spectrum["main_radius"], extra)
+
+    return probe
+
+
+def probe_for_setup(s, batch: int = 32):
+    """Probe over the first `batch` validation windows (training windows if there is no validation)."""
+    t = s.tensors
+    x, y = (t["x_val"], t["y_val"]) if len(t["y_val"]) else (t["x_train"], t["y_train"])
+    return make_probe(x[:batch], y[:batch])
+
+
+def reading(grad_norms: np.ndarray, cell: str, lookback: int) -> str:
+    """One plain-language sentence about the gradient-over-time curve of the top layer."""
+    g = np.asarray(grad_norms, dtype=float)
+    g = g[-1] if g.ndim == 2 else g
+    last = g[-1]
+    if not np.isfinite(g).all() or last <= 0:
+        return "The gradient is not finite: training has diverged."
+    back = min(30, len(g) - 1)
+    if back < 1:
+        return "The window is a single step: there is no recurrence to look through."
+    ratio = g[-1 - back] / last
+    exp = int(math.floor(math.log10(ratio))) if ratio > 0 else -99
+    if ratio < 1e-3:
+        return (f"The gradient reaching step {len(g) - back} is 10^{exp} of the one at step {len(g)}: "
+                f"it vanishes going back in time, so this {cell} cannot learn dependencies "
+                f"{back} steps long.")
+    if ratio > 10:
+        return (f"The gradient reaching step {len(g) - back} is {ratio:.3g} times the one at step {len(g)}: "
+                f"it explodes going back in time; clip gradients or lower the W_hh gain.")
+    if ratio < 0.1:
+        return (f"The gradient {back} steps back is {ratio:.2g} of the one at the last step: it fades, "
+                f"so dependencies that long are learned slowly if at all.")
+    return (f"The gradient {back} steps back is {ratio:.2g} times the one at the last step: "
+            f"it survives the recurrence, so dependencies that long can be learned.")
