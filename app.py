@@ -16,6 +16,7 @@ PAGES = [
     st.Page("views/data.py", title="Data", icon=":material/show_chart:"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/predict.py", title="Predict", icon=":material/target:"),
+    st.Page("views/inspect.py", title="Inspect", icon=":material/visibility:"),
 ]
 page = st.navigation(PAGES)
 slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes

@@ -141,3 +141,19 @@ def reading(grad_norms: np.ndarray, cell: str, lookback: int) -> str:
                 f"so dependencies that long are learned slowly if at all.")
     return (f"The gradient {back} steps back is {ratio:.2g} times the one at the last step: "
             f"it survives the recurrence, so dependencies that long can be learned.")
+
+
+def order_units(hidden: np.ndarray, how: str = "mean") -> np.ndarray:
+    """Column order for a (L, units) matrix: by mean activation, or 'cluster' (units with similar
+    time courses next to each other: sorted by angle in the plane of the top two principal axes)."""
+    h = np.asarray(hidden, dtype=float)
+    if how == "mean":
+        return np.argsort(h.mean(axis=0))
+    if how == "cluster":
+        centred = h - h.mean(axis=0)
+        if h.shape[1] < 3 or not np.any(centred):
+            return np.arange(h.shape[1])
+        _, sv, vt = np.linalg.svd(centred, full_matrices=False)  # rows of vt: unit loadings
+        coords = vt[:2].T * sv[:2]  # (units, 2) each unit's place in the top-two-component plane
+        return np.argsort(np.arctan2(coords[:, 1], coords[:, 0]))
+    return np.arange(h.shape[1])

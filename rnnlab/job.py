@@ -17,6 +17,7 @@ from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.train import Control, Done, EpochEnd, Probe, StepEnd
 
+MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
 FINISHED = ("completed", "stopped", "early-stop", "diverged", "error")
 _ids = itertools.count(1)
 
@@ -156,6 +157,8 @@ class TrainingJob:
                 self._history.append({"epoch": e.epoch, "train_loss": e.train_loss, "val_loss": e.val_loss})
             elif isinstance(e, Probe):
                 self._probes.append(e)
+                if len(self._probes) > MAX_PROBES:  # thin out old probes, keep the newest
+                    self._probes = self._probes[:-1:2] + self._probes[-1:]
 
     def _run(self) -> None:
         if self.slots is not None and not self.slots.acquire(self.control):

@@ -118,3 +118,42 @@ def test_predict_page_before_and_after_training(app):
     table = app.dataframe[0].value
     assert list(table["predictor"]) == ["model", "persistence", "mean", "seasonal naive", "linear"]
     assert len(app.get("download_button")) == 2
+
+
+def test_inspect_page_before_training(app):
+    open_page(app, "inspect")
+    assert any("Nothing to inspect" in i.value for i in app.info)
+
+
+def test_inspect_page_shows_vanishing_gradient_in_words(app):
+    """A tanh RNN at default init on 60-step windows: the page says the gradient vanishes."""
+    open_page(app, "data")
+    app.selectbox(key="w_data_generator").set_value("sine").run()
+    app.number_input(key="w_data_length").set_value(400).run()
+    app.number_input(key="w_data_lookback").set_value(60).run()
+    open_page(app, "train")
+    app.selectbox(key="w_model_cell").set_value("rnn")
+    app.select_slider(key="w_train_lr").set_value(1e-5)
+    assert app.selectbox(key="w_train_probe_every").value == -1  # diagnostics on by default
+    train_tiny(app, epochs=1)
+    snap = app.session_state["job"].snapshot()
+    assert snap.state == "completed" and snap.probes
+    open_page(app, "inspect")
+    words = " ".join(w.value for w in app.warning)
+    assert "vanishes" in words and "cannot learn dependencies 30 steps long" in words
+    keys = {c.proto.id.rsplit("-", 1)[-1] for c in app.get("plotly_chart")}
+    assert keys == {"grad_t", "grad_hist", "connectivity", "spectrum", "hidden_map"}  # no gates in a plain RNN
+    app.radio(key="unit_order").set_value("cluster").run()
+    app.slider(key="inspect_window").set_value(3).run()
+    assert not app.exception
+
+
+def test_inspect_page_lstm_gates(app):
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    open_page(app, "train")
+    app.selectbox(key="w_model_cell").set_value("lstm")
+    train_tiny(app, epochs=1)
+    open_page(app, "inspect")
+    assert not app.exception
+    assert any("Saturated units" in c.value and "f (sigmoid)" in c.value for c in app.caption)

@@ -41,6 +41,9 @@ def init_state() -> None:
         for f in fields(cls):
             store.setdefault(key(part, f.name), getattr(getattr(defaults, part), f.name))
     store.setdefault("w_source", "Generate")
+    if store[key("train", "probe_every")] == 0 and "probe_default_set" not in st.session_state:
+        store[key("train", "probe_every")] = -1  # the app probes by default (auto-spaced)
+        st.session_state.probe_default_set = True
     for k, v in store.items():
         st.session_state[k] = v
     st.session_state.setdefault("csv_bytes", None)
@@ -87,7 +90,8 @@ def apply_preset(name: str) -> None:
         cfg[part].update(values)
     for part, values in cfg.items():
         for name_, v in values.items():
-            put(key(part, name_), v)
+            if (part, name_) not in (("train", "device"), ("train", "probe_every")):  # the user's choices
+                put(key(part, name_), v)
     put("w_source", "Generate")
 
 
@@ -139,12 +143,14 @@ def session_id() -> str:
     return ctx.session_id if ctx else "no-session"
 
 
-def start_job(cfg: RunConfig, data, probe_factory=None) -> TrainingJob:
+def start_job(cfg: RunConfig, data) -> TrainingJob:
     """Start (or replace) this session's one training job."""
     old = st.session_state.get("job")
     if old is not None:
         old.stop()
-    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_factory,
+    from rnnlab.diagnostics import probe_for_setup
+
+    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
                       mode="process", cpu_threads=1)  # own GIL: the server cannot slow training (rnnlab/worker.py)
     job_registry().put(session_id(), job)
     st.session_state.job = job.start()

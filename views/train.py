@@ -5,6 +5,7 @@ from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import persistence_val_loss, verdict
+from rnnlab.plots_inside import grad_over_time
 from ui import state
 from ui.state import bind, key
 
@@ -38,6 +39,12 @@ def settings_ui() -> None:
         c[1].number_input("Clip norm", 0.0, 1000.0, step=0.5, **bind(key("train", "clip")), help="0 = off")
         c[2].number_input("Patience", 0, 1000, **bind(key("train", "patience")), help="early stopping; 0 = off")
         c[3].number_input("Seed", 0, 1_000_000, **bind(key("train", "seed")))
+        probe_options = [-1, 0, 10, 50, 200, 1000]
+        if state.value(key("train", "probe_every")) not in probe_options:
+            state.put(key("train", "probe_every"), -1)
+        st.selectbox("Diagnostics (gradient per time step)", probe_options, **bind(key("train", "probe_every")),
+                     format_func=lambda v: {-1: "auto (≤ 10 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
+                     help="probes feed the Inspect page and the gradient-over-time chart")
 
 
 def on_train() -> None:
@@ -100,8 +107,14 @@ def live_panel() -> None:
     per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw
     cfg = {"staticPlot": not snap.finished}
-    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
-                    config=cfg)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
+                      config=cfg)
+    if snap.probes:
+        right.plotly_chart(grad_over_time(snap.probes[-1].grad_norm_per_t,
+                                          f"‖∂L/∂h_t‖ at step {snap.probes[-1].step}"), key="grad_t_live", config=cfg)
+    else:
+        right.caption("The gradient at every time step appears here when diagnostics are on.")
     st.plotly_chart(plots.grad_norm_figure(snap.steps, snap.grad_norms, job.config.train.clip or None),
                     key="grad_chart", config=cfg)
     if snap.finished and st.session_state.get("live_job") == snap.job_id:

@@ -1,0 +1,144 @@
+"""Inside the network, checked against references: the fused module and plain autograd."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.config import ModelConfig
+from rnnlab.diagnostics import (grad_norm_per_step, input_connectivity, make_probe, reading,
+                                recurrent_spectrum, saturation, window_states)
+from rnnlab.experiment import run_experiment, setup
+from rnnlab.job import TrainingJob
+from rnnlab.models import build_model, unroll
+from rnnlab.train import Probe
+
+CELLS = ["rnn", "rnn-relu", "lstm", "gru"]
+
+
+def tiny(cell, layers, hidden=6, features=2, seed=0):
+    torch.manual_seed(seed)
+    return build_model(ModelConfig(cell=cell, hidden=hidden, layers=layers), features, 2).eval()
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_unrolled_twin_matches_fused_module(cell, layers):
+    m = tiny(cell, layers)
+    x = torch.randn(4, 17, 2)
+    u = unroll(m, x)
+    out, state = m.rnn(x)
+    torch.testing.assert_close(u.y, m(x), atol=1e-5, rtol=0)
+    torch.testing.assert_close(u.hidden_matrix(-1), out, atol=1e-5, rtol=0)
+    h_n = state[0] if cell == "lstm" else state
+    for layer in range(layers):
+        torch.testing.assert_close(u.hidden[layer][-1], h_n[layer], atol=1e-5, rtol=0)
+        if cell == "lstm":
+            torch.testing.assert_close(u.cells[layer][-1], state[1][layer], atol=1e-5, rtol=0)
+    assert set(u.gates[0]) == {"lstm": set("ifgo"), "gru": set("rzn")}.get(cell, set())
+
+
+def reference_grad_norms(m, x, y):
+    """Independent reference: torch's nn.*Cell with copied weights, a zero leaf added to every h_t,
+    plain autograd for dL/d(leaf) = dL/dh_t."""
+    cell_cls = {"rnn": nn.RNNCell, "rnn-relu": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[m.cell]
+    leaves, inp = [], x
+    for layer in range(m.num_layers):
+        kw = {"nonlinearity": "relu" if m.cell == "rnn-relu" else "tanh"} if m.cell.startswith("rnn") else {}
+        cell = cell_cls(inp.shape[-1], m.hidden_size, **kw)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).data.copy_(getattr(m.rnn, f"{name}_l{layer}").data)
+        h = torch.zeros(x.shape[0], m.hidden_size)
+        c = torch.zeros_like(h)
+        outs, row = [], []
+        for t in range(x.shape[1]):
+            if m.cell == "lstm":
+                h, c = cell(inp[:, t], (h, c))
+            else:
+                h = cell(inp[:, t], h)
+            leaf = torch.zeros_like(h, requires_grad=True)
+            h = h + leaf
+            row.append(leaf)
+            outs.append(h)
+        leaves.append(row)
+        inp = torch.stack(outs, 1)
+    loss = ((m.head(inp[:, -1]) - y) ** 2).sum()
+    flat = [leaf for row in leaves for leaf in row]
+    grads = torch.autograd.grad(loss, flat)
+    return np.array([[g.norm(dim=1).mean().item() for g in grads[i * x.shape[1]:(i + 1) * x.shape[1]]]
+                     for i in range(m.num_layers)])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_grad_norm_per_step_matches_autograd_reference(cell, layers):
+    m = tiny(cell, layers)
+    x, y = torch.randn(5, 12, 2), torch.randn(5, 2)
+    ours = grad_norm_per_step(m, x, y)
+    ref = reference_grad_norms(m, x, y)
+    assert ours.shape == (layers, 12)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+
+
+def test_vanishing_gradient_in_tanh_rnn():
+    """Default init, 60-step window: the gradient 30 steps back is < 1e-3 of the last one."""
+    torch.manual_seed(0)
+    m = build_model(ModelConfig(cell="rnn", hidden=32), 1, 1)
+    g = grad_norm_per_step(m, torch.randn(32, 60, 1), torch.randn(32, 1))[0]
+    assert g[-31] / g[-1] < 1e-3
+    text = reading(g, "rnn", 60)
+    assert "vanishes" in text and "10^-" in text and "30 steps" in text
+
+
+def test_exploding_gradient_in_relu_rnn_and_clipping_keeps_it_finite(tiny_config):
+    torch.manual_seed(0)
+    m = build_model(ModelConfig(cell="rnn-relu", hidden=32, init="identity", init_gain=1.1), 1, 1)
+    g = grad_norm_per_step(m, torch.rand(32, 60, 1), torch.randn(32, 1))[0]
+    assert g[0] > g[-1] and g[-31] / g[-1] > 10  # grows going back in time
+    assert "explodes" in reading(g, "rnn-relu", 60)
+    cfg = tiny_config
+    cfg.data.lookback, cfg.data.length = 60, 600
+    cfg.model.cell, cfg.model.hidden, cfg.model.init, cfg.model.init_gain = "rnn-relu", 32, "identity", 1.1
+    cfg.train.optimizer, cfg.train.lr, cfg.train.epochs = "sgd", 1e-2, 3
+    cfg.train.clip = 0.0
+    unclipped, _ = run_experiment(cfg)
+    cfg.train.clip = 1.0
+    clipped, _ = run_experiment(cfg)
+    assert unclipped["stopped_reason"] == "diverged"
+    assert clipped["stopped_reason"] == "completed"
+    assert all(np.isfinite(h["train_loss"]) for h in clipped["history"])
+
+
+def test_connectivity_matches_autograd():
+    m = tiny("gru", 1)
+    x = torch.randn(3, 9, 2, requires_grad=True)
+    (g,) = torch.autograd.grad(m(x).sum(), [x])
+    np.testing.assert_allclose(input_connectivity(m, x.detach()), g.norm(dim=2).mean(0).numpy(), rtol=1e-6)
+
+
+def test_window_states_saturation_and_spectrum():
+    m = tiny("lstm", 2, hidden=4)
+    states = window_states(m, torch.randn(1, 7, 2))
+    assert states["hidden"][1].shape == (7, 4) and states["cells"][0].shape == (7, 4)
+    assert set(states["gates"][0]) == set("ifgo")
+    sat = saturation(m, torch.randn(3, 7, 2))
+    assert set(sat) == {"i (sigmoid)", "f (sigmoid)", "g (tanh)", "o (sigmoid)"}
+    assert all(0 <= v <= 1 for v in sat.values())
+    rnn = build_model(ModelConfig(cell="rnn", hidden=5, init="identity", init_gain=0.7), 1, 1)
+    spec = recurrent_spectrum(rnn)
+    assert spec["main_radius"] == pytest.approx(0.7) and spec["singular"]["W_hh"][0] == pytest.approx(0.7)
+
+
+def test_trainer_emits_auto_spaced_probes_and_job_keeps_them(tiny_config):
+    tiny_config.train.probe_every, tiny_config.train.epochs = -1, 3
+    s = setup(tiny_config)
+    probe = make_probe(s.tensors["x_val"][:8], s.tensors["y_val"][:8])
+    p = probe(s.model, 0)
+    assert isinstance(p, Probe) and p.grad_norm_per_t.shape == (1, 20) and p.hidden.shape == (20, 8)
+    assert set(p.gates) == set("ifgo") and p.extra["connectivity"].shape == (20,)
+    from rnnlab.diagnostics import probe_for_setup
+    job = TrainingJob(tiny_config, mode="process", probe_factory=probe_for_setup).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    steps = [pr.step for pr in snap.probes]
+    assert snap.state == "completed" and steps[0] == 1 and steps[-1] == snap.step and len(steps) >= 3
+    assert steps == sorted(steps)

@@ -1,0 +1,77 @@
+"""Inspect: the gradient at every time step, hidden states and gates, W_hh's spectrum, in words too."""
+import numpy as np
+import streamlit as st
+import torch
+
+from rnnlab import plots_inside as pi
+from rnnlab.diagnostics import order_units, reading, saturation, window_states
+
+ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
+
+
+def gradient_section(snap, cell: str, lookback: int) -> None:
+    probes = snap.probes
+    steps = [p.step for p in probes]
+    pick = st.select_slider("Probe (training step)", steps, value=steps[-1], key="probe_step") \
+        if len(steps) > 1 else steps[0]
+    probe = probes[steps.index(pick)]
+    words = reading(probe.grad_norm_per_t, cell, lookback)
+    (st.warning if ("vanishes" in words or "explodes" in words) else st.info)(words)
+    left, right = st.columns(2)
+    left.plotly_chart(pi.grad_over_time(probe.grad_norm_per_t,
+                                        f"‖∂L/∂h_t‖ at training step {probe.step}"), key="grad_t")
+    right.plotly_chart(pi.grad_history_heatmap(steps, [p.grad_norm_per_t for p in probes]), key="grad_hist")
+    left, right = st.columns(2)
+    left.plotly_chart(pi.connectivity_figure(probe.extra["connectivity"]), key="connectivity")
+    right.plotly_chart(pi.spectrum_figure(steps, [p.extra["radius"] for p in probes]), key="spectrum")
+
+
+def window_section(job, snap) -> None:
+    s = job.setup
+    part = s.prep.test
+    order_how = st.radio("Order units", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="unit_order")
+    if snap.finished and len(part):
+        i = st.slider("Test window", 0, len(part) - 1, 0, key="inspect_window")
+        x = torch.as_tensor(part.x[i:i + 1], device=s.device)
+        states = window_states(s.model, x)
+        hidden, gates = states["hidden"][-1], states["gates"][-1] if states["gates"] else {}
+        cell_state = states["cells"][-1] if states["cells"] else None
+        inputs = part.x_raw[i, :, 0]
+        st.caption(f"Test window {i}: the trained model, top layer.")
+    else:
+        probe = snap.probes[-1]
+        hidden, gates, cell_state = probe.hidden, probe.gates, None
+        inputs = (s.prep.val if len(s.prep.val) else s.prep.train).x_raw[0, :, 0]
+        st.caption(f"Training is running: the first validation window at step {probe.step}.")
+    order = order_units(hidden, order_how) if order_how != "none" else None
+    st.plotly_chart(pi.hidden_heatmap(inputs, hidden, order), key="hidden_map")
+    if gates:
+        st.plotly_chart(pi.gate_heatmaps(gates, cell_state, order), key="gate_maps")
+    if snap.finished:
+        probe_x = torch.as_tensor(part.x[:32], device=s.device)
+        sat = saturation(s.model, probe_x)
+        st.caption("Saturated units (test windows): " + ", ".join(f"{k} {v:.0%}" for k, v in sat.items()))
+
+
+def main() -> None:
+    st.title("Inspect")
+    job = st.session_state.job
+    if job is None or job.setup is None:
+        st.info("Nothing to inspect yet: start a run on the **Train** page.")
+        return
+    snap = job.snapshot()
+    if not snap.probes:
+        st.info("Waiting for the first diagnostics probe (turn diagnostics on under Train → Diagnostics).")
+        return
+    cfg = job.config
+    st.markdown(f"**{cfg.model.cell}**, {cfg.model.hidden} units × {cfg.model.layers} layer(s), "
+                f"window of {cfg.data.lookback} steps · {len(snap.probes)} probes · run {snap.state}")
+    st.subheader("The gradient at every time step")
+    gradient_section(snap, cfg.model.cell, cfg.data.lookback)
+    st.subheader("Hidden states and gates")
+    window_section(job, snap)
+    if not np.isfinite(snap.probes[-1].spectral_radius):
+        st.error("W_hh is no longer finite: the run diverged.")
+
+
+main()
