@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    from rnnlab.memory import add_parser
+    add_parser(sub)
     return p
 
 

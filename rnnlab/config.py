@@ -96,6 +96,7 @@ class TrainConfig:
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     seed: int = 0  # seed of weights and batch order: same seed, same history on CPU
     device: str = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
+    max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
     probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
 
     def validate(self) -> None:
@@ -110,8 +111,8 @@ class TrainConfig:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}.")
-        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0:
-            raise ConfigError("clip, weight decay and patience cannot be negative.")
+        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0 or self.max_seconds < 0:
+            raise ConfigError("clip, weight decay, patience and time budget cannot be negative.")
         if self.probe_every < -1:
             raise ConfigError("probe interval must be -1 (auto), 0 (off) or a number of steps.")
 

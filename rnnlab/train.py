@@ -245,11 +245,15 @@ class Trainer:
                     schedule.record_probe(self.steps, time.perf_counter() - probe_clock)
             if done.reason != "completed":
                 break
+            budget_hit = cfg.max_seconds and time.perf_counter() - clock - paused >= cfg.max_seconds
             val = self.val_loss()
             self.train_seconds = time.perf_counter() - clock - paused
             self.history.append({"epoch": epoch, "train_loss": epoch_loss / max(batches, 1),
                                  "val_loss": val})
             self.emit(EpochEnd(epoch, epoch_loss / max(batches, 1), val, self.train_seconds))
+            if budget_hit and epoch < cfg.epochs:
+                done = Done("completed", f"time budget of {cfg.max_seconds:g} s reached after {epoch} epochs")
+                break
             if cfg.patience and val is not None:
                 if val < best - 1e-12:
                     best, bad_epochs = val, 0

@@ -114,6 +114,14 @@ def set_number(page, label: str, value: int) -> None:
     page.wait_for_timeout(600)  # let the rerun land
 
 
+def screenshot(page, name: str, height: int = 1900) -> None:
+    """Full-height screenshot (Streamlit scrolls inside the page, so enlarge the viewport)."""
+    page.set_viewport_size({"width": 1600, "height": height})
+    page.wait_for_timeout(700)
+    page.screenshot(path=str(SHOTS / name))
+    page.set_viewport_size({"width": 1600, "height": 1000})
+
+
 def start_training(page, epochs: int) -> float:
     set_number(page, "Epochs", epochs)
     page.get_by_role("button", name="Train").click()
@@ -144,7 +152,7 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
     gaps = np.diff(changes)
     assert len(changes) >= 4, f"loss chart redrew only {len(changes)} times"
     assert np.median(gaps) <= 1.0 and gaps.max() < 2.0, f"redraw gaps {gaps}"
-    page.screenshot(path=str(SHOTS / "train-live.png"), full_page=True)
+    screenshot(page, "train-live.png")
     page.evaluate(WATCH_JS, "stopped · epoch")
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("text=/stopped · epoch/", timeout=5_000)
@@ -152,8 +160,12 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
     assert stop_seconds < 1.0, f"Stop took {stop_seconds:.2f} s to show"
     goto(page, "Predict", "Test metrics")
     page.wait_for_selector(".js-plotly-plot", timeout=20_000)
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(SHOTS / "predict.png"), full_page=True)
+    screenshot(page, "predict.png", height=2600)
+    goto(page, "Inspect", "The gradient at every time step")
+    page.wait_for_selector("text=/steps back|vanishes|explodes/", timeout=20_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=20_000)
+    assert page.locator(".js-plotly-plot").count() >= 5
+    screenshot(page, "inspect.png", height=2600)
     ctx.close()
 
 
@@ -164,7 +176,7 @@ def test_page_switch_keeps_training(server, browser):
     page.wait_for_selector("text=/running · epoch/", timeout=10_000)
     goto(page, "Data", "Scaler auto")
     page.wait_for_selector(".js-plotly-plot", timeout=20_000)
-    page.screenshot(path=str(SHOTS / "data.png"), full_page=True)
+    screenshot(page, "data.png")
     page.wait_for_timeout(1500)
     goto(page, "Train", "samples/s")
     text = progress_text(page)

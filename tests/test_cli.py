@@ -73,3 +73,11 @@ def test_human_output():
     out = cli("train", "--data", "sine", "--length", "200", "--lookback", "10", "--epochs", "1",
               "--hidden", "4", "--device", "cpu")
     assert "persistence" in out.stdout and "epoch 1" in out.stderr
+
+
+def test_memory_command_json():
+    out = cli("memory", "--cells", "gru", "--lags", "2,3", "--budget", "0.5", "--samples", "200",
+              "--hidden", "8", "--json")
+    r = json.loads(out.stdout)
+    assert set(r["best"]) == {"gru"} and r["runs"][0]["lag"] == 2 and r["runs"][0]["seconds"] < 3
+    assert {"r2", "learned", "window"} <= set(r["runs"][0])

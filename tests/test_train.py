@@ -83,3 +83,10 @@ def test_early_stopping_restores_best(tiny_config):
     assert result["stopped_reason"] == "early-stop" and result["epochs_run"] < 60
     best = min(h["val_loss"] for h in result["history"])
     assert make_trainer(s).val_loss() == pytest.approx(best, rel=1e-5)
+
+
+def test_time_budget_stops_training(tiny_config):
+    tiny_config.train.epochs, tiny_config.train.max_seconds = 100_000, 0.5
+    result, _ = run_experiment(tiny_config)
+    assert result["stopped_reason"] == "completed" and "time budget" in result["message"]
+    assert result["train_seconds"] >= 0.5 and result["epochs_run"] < 100_000
