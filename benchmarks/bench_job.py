@@ -18,15 +18,11 @@ import time
 from rnnlab import plots
 from rnnlab.config import RunConfig
 from rnnlab.job import TrainingJob
-from rnnlab.presets import PRESETS
+from rnnlab.presets import preset_config
 
 
 def config(preset: str) -> RunConfig:
-    d = RunConfig().to_dict()
-    for part, values in PRESETS[preset].items():
-        d[part].update(values)
-    d["train"]["device"] = "cpu"
-    return RunConfig.from_dict(d)
+    return preset_config(preset, device="cpu")
 
 
 def headless(preset: str, epochs: int) -> float:

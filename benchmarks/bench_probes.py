@@ -17,16 +17,12 @@ from rnnlab.config import RunConfig
 from rnnlab.diagnostics import probe_for_setup
 from rnnlab.experiment import make_trainer, setup
 from rnnlab.models import unroll
-from rnnlab.presets import PRESETS
+from rnnlab.presets import preset_config
 from rnnlab.train import Probe
 
 
 def config(preset: str, probe_every: int) -> RunConfig:
-    d = RunConfig().to_dict()
-    for part, values in PRESETS[preset].items():
-        d[part].update(values)
-    d["train"].update(device="cpu", probe_every=probe_every)
-    return RunConfig.from_dict(d)
+    return preset_config(preset, device="cpu", probe_every=probe_every)
 
 
 def train_seconds(preset: str, probe_every: int) -> tuple[float, int]:

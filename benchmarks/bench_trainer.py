@@ -14,9 +14,8 @@ import time
 import torch
 from torch import nn
 
-from rnnlab.config import RunConfig
 from rnnlab.experiment import make_trainer, setup
-from rnnlab.presets import PRESETS
+from rnnlab.presets import preset_config
 
 
 def bare_loop(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, bs: int, lr: float,
@@ -46,11 +45,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
-    d = RunConfig().to_dict()
-    for part, values in PRESETS[args.preset].items():
-        d[part].update(values)
-    d["train"]["device"] = args.device
-    cfg = RunConfig.from_dict(d)
+    cfg = preset_config(args.preset, device=args.device)
     ratios = []
     for r in range(args.repeats):
         s = setup(cfg)

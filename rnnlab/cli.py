@@ -11,7 +11,7 @@ import sys
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import ConfigError, RnnlabError
-from rnnlab.presets import PRESETS
+from rnnlab.presets import PRESETS, preset_dict
 
 # flag -> (config part, field); flags default to None so presets are only overridden when given
 FLAGS = {
@@ -69,9 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Defaults, then the preset, then every flag that was given."""
-    d = RunConfig().to_dict()
-    for part, values in PRESETS.get(args.preset, {}).items():
-        d[part].update(values)
+    d = preset_dict(args.preset) if args.preset else RunConfig().to_dict()
     for flag, (part, name) in FLAGS.items():
         value = getattr(args, flag, None)
         if value is not None:

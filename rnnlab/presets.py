@@ -17,3 +17,25 @@ PRESETS: dict[str, dict] = {
                   "model": {"cell": "rnn-relu", "hidden": 32, "init": "identity", "init_gain": 1.1},
                   "train": {"epochs": 10, "clip": 1.0}},
 }
+
+
+def preset_dict(name: str) -> dict:
+    """Default RunConfig dict with the preset applied (unknown names raise ConfigError)."""
+    from rnnlab.config import RunConfig
+    from rnnlab.errors import ConfigError
+
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    d = RunConfig().to_dict()
+    for part, values in PRESETS[name].items():
+        d[part].update(values)
+    return d
+
+
+def preset_config(name: str, **train_overrides):
+    """The RunConfig of a preset, with optional training overrides (device="cpu", epochs=...)."""
+    from rnnlab.config import RunConfig
+
+    d = preset_dict(name)
+    d["train"].update(train_overrides)
+    return RunConfig.from_dict(d)

@@ -16,7 +16,7 @@ from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import load_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
-from rnnlab.presets import PRESETS
+from rnnlab.presets import preset_dict
 from rnnlab import worker
 
 PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -85,10 +85,7 @@ def config_from_state() -> RunConfig:
 
 def apply_preset(name: str) -> None:
     """Load a named configuration into the widgets (home page demo button)."""
-    cfg = RunConfig().to_dict()
-    for part, values in PRESETS[name].items():
-        cfg[part].update(values)
-    for part, values in cfg.items():
+    for part, values in preset_dict(name).items():
         for name_, v in values.items():
             if (part, name_) not in (("train", "device"), ("train", "probe_every")):  # the user's choices
                 put(key(part, name_), v)

@@ -1,0 +1,51 @@
+"""Figure builders: decimation for drawing, pooled heatmaps, projector-size fonts."""
+import numpy as np
+
+from rnnlab import plots
+from rnnlab import plots_inside as pi
+
+
+def test_decimate_keeps_extremes_and_limit():
+    y = np.sin(np.linspace(0, 200, 100_000))
+    y[12_345] = 50.0  # a spike must survive
+    x, yd = plots.decimate(np.arange(len(y)), y, n_out=2000)
+    assert len(yd) <= 2000 and yd.max() == 50.0 and x[np.argmax(yd)] == 12_345
+
+
+def test_series_figure_says_it_is_decimated():
+    fig = plots.series_figure(np.random.default_rng(0).normal(size=50_000), train_end=35_000, val_end=40_000)
+    assert len(fig.data[0].y) <= plots.MAX_POINTS
+    assert "drawn with" in fig.layout.title.text
+    assert fig.layout.font.size >= 16 and fig.layout.xaxis.tickfont.size >= 16
+
+
+def test_loss_figure_has_log_axis_and_baseline():
+    hist = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.2}, {"epoch": 2, "train_loss": 0.5, "val_loss": 0.7}]
+    fig = plots.loss_figure(hist, [1, 2, 3, 4], [1.2, 0.9, 0.6, 0.5], 2.0, baseline_val=0.8)
+    assert fig.layout.yaxis.type == "log"
+    assert [t.name for t in fig.data] == ["batch loss", "train (epoch mean)", "validation", "persistence (val)"]
+
+
+def test_pool_means_blocks():
+    z = np.arange(12.0).reshape(4, 3)
+    pooled, fr, fc = pi.pool(z, 2, 3)
+    assert (fr, fc) == (2, 1)
+    np.testing.assert_allclose(pooled, [[1.5, 2.5, 3.5], [7.5, 8.5, 9.5]])
+
+
+def test_big_heatmaps_are_pooled_and_say_so():
+    hidden = np.random.default_rng(0).normal(size=(2000, 512))  # 2000 steps, 512 units
+    fig = pi.hidden_heatmap(hidden[:, 0], hidden)
+    z = np.asarray(fig.data[1].z)
+    assert z.shape[0] <= pi.MAX_UNITS and z.shape[1] <= pi.MAX_T
+    assert "means of 4 steps and 2 units" in fig.layout.title.text
+    gates = {k: np.random.default_rng(1).uniform(size=(700, 10)) for k in "ifgo"}
+    fig = pi.gate_heatmaps(gates, cell_state=np.zeros((700, 10)))
+    assert len(fig.data) == 5 and "means of 2 steps" in fig.layout.title.text
+
+
+def test_grad_history_heatmap_shape():
+    grads = [np.logspace(-6, 0, 60)[None, :] * (1 + i) for i in range(5)]
+    fig = pi.grad_history_heatmap([1, 10, 20, 30, 40], grads)
+    z = np.asarray(fig.data[0].z)
+    assert z.shape == (5, 60) and z[0, -1] == 0.0 and round(z[0, 0]) == -6
