@@ -10,6 +10,7 @@ Prints samples/s of both and the ratio (goal: >= 0.8).
 from __future__ import annotations
 
 import argparse
+import statistics
 import json
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def in_app(cfg: RunConfig, refresh: float) -> float:
     return r["windows"]["train"] * r["epochs_run"] / r["train_seconds"]
 
 
-def in_browser(preset: str, epochs: int) -> float:
+def in_browser(preset: str, epochs: int, diagnostics: bool = True) -> float:
     """samples/s of the real app: a streamlit server driven by headless Chromium (Train page)."""
     import re
     import shutil
@@ -84,6 +85,10 @@ def in_browser(preset: str, epochs: int) -> float:
             box.fill(str(epochs))
             box.press("Enter")
             page.wait_for_timeout(800)
+            if not diagnostics:
+                page.get_by_role("combobox", name="Diagnostics (gradient per time step)").click()
+                page.get_by_role("option", name="off").click()
+                page.wait_for_timeout(800)
             page.get_by_role("button", name="Train").click()
             page.wait_for_selector("text=/s of training/", timeout=600_000)
             text = page.locator("text=/s of training/").first.inner_text()
@@ -99,14 +104,25 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="sales-lstm")
     ap.add_argument("--refresh", type=float, default=0.5)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=120, help="long enough for many redraws")
     ap.add_argument("--browser", action="store_true",
                     help="measure the real app in headless Chromium instead of a simulated page")
     args = ap.parse_args()
     if args.browser:
-        a, b = headless(args.preset, args.epochs), in_browser(args.preset, args.epochs)
-        print(f"headless CLI {a:,.0f} samples/s, app in Chromium {b:,.0f} samples/s, ratio {b / a:.3f}")
+        ratios = {False: [], True: []}
+        for r in range(args.repeats):
+            a = headless(args.preset, args.epochs)
+            for diagnostics in (False, True):
+                b = in_browser(args.preset, args.epochs, diagnostics)
+                ratios[diagnostics].append(b / a)
+                label = "diagnostics auto" if diagnostics else "diagnostics off"
+                print(f"run {r}: headless CLI {a:,.0f} samples/s, app in Chromium ({label}) {b:,.0f} samples/s, "
+                      f"ratio {b / a:.3f}", flush=True)
+        for diagnostics, values in ratios.items():
+            label = "diagnostics auto" if diagnostics else "diagnostics off"
+            print(f"median ratio app / CLI ({label}): {statistics.median(values):.3f} "
+                  f"(min {min(values):.3f}, max {max(values):.3f}, {len(values)} runs)")
         return
     cfg = config(args.preset)
     cfg.train.epochs = args.epochs

@@ -132,7 +132,7 @@ def warm_up() -> None:
         _warmed = True
 
 
-PROBE_BUDGET = 0.10  # auto probe interval: probes take at most this share of training time
+PROBE_BUDGET = 0.05  # auto probe interval: probes take at most this share of training time
 
 
 class ProbeSchedule:

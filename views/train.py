@@ -11,6 +11,8 @@ from ui.state import bind, key
 
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
+REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
+REFRESH_FAST, FAST_FOR_S = 0.3, 3.0  # quicker redraws for the first seconds: first points show at once
 
 
 def settings_ui() -> None:
@@ -43,7 +45,7 @@ def settings_ui() -> None:
         if state.value(key("train", "probe_every")) not in probe_options:
             state.put(key("train", "probe_every"), -1)
         st.selectbox("Diagnostics (gradient per time step)", probe_options, **bind(key("train", "probe_every")),
-                     format_func=lambda v: {-1: "auto (≤ 10 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
+                     format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
                      help="probes feed the Inspect page and the gradient-over-time chart")
 
 
@@ -95,31 +97,38 @@ def progress_text(snap) -> str:
 
 
 def live_panel() -> None:
+    """Progress and loss: redrawn every REFRESH_S while training."""
     job = st.session_state.job
     snap = job.snapshot()
     if snap.state == "queued":
         st.info("Waiting for a free training slot: other sessions are training on this server.")
     st.progress(snap.progress, text=progress_text(snap))
     slots_caption()
-    base = None
-    if job.setup is not None:
-        base = persistence_val_loss(job.setup.prep)
+    base = persistence_val_loss(job.setup.prep) if job.setup is not None else None
     per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw
-    cfg = {"staticPlot": not snap.finished}
-    left, right = st.columns([3, 2])
-    left.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
-                      config=cfg)
-    if snap.probes:
-        right.plotly_chart(grad_over_time(snap.probes[-1].grad_norm_per_t,
-                                          f"‖∂L/∂h_t‖ at step {snap.probes[-1].step}"), key="grad_t_live", config=cfg)
-    else:
-        right.caption("The gradient at every time step appears here when diagnostics are on.")
-    st.plotly_chart(plots.grad_norm_figure(snap.steps, snap.grad_norms, job.config.train.clip or None),
-                    key="grad_chart", config=cfg)
+    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
+                    config={"staticPlot": not snap.finished})
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
         st.rerun()  # full rerun: stop polling, show the verdict
+    if st.session_state.get("live_fast") and snap.elapsed >= FAST_FOR_S:
+        st.session_state.live_fast = False
+        st.rerun()  # full rerun: redefine the fragments with the slower, cheaper interval
+
+
+def gradient_panel() -> None:
+    """Gradients: the latest probe's gradient over time and the global norm per step (slower redraw)."""
+    job = st.session_state.job
+    snap = job.snapshot()
+    cfg = {"staticPlot": not snap.finished}
+    if snap.probes:
+        st.plotly_chart(grad_over_time(snap.probes[-1].grad_norm_per_t,
+                                       f"‖∂L/∂h_t‖ at step {snap.probes[-1].step}"), key="grad_t_live", config=cfg)
+    else:
+        st.caption("The gradient at every time step appears here when diagnostics are on.")
+    st.plotly_chart(plots.grad_norm_figure(snap.steps, snap.grad_norms, job.config.train.clip or None),
+                    key="grad_chart", config=cfg)
 
 
 def outcome(snap) -> None:
@@ -147,7 +156,13 @@ def main() -> None:
     snap = job.snapshot()
     if not snap.finished:
         st.session_state.live_job = snap.job_id
-    st.fragment(run_every=REFRESH_S if not snap.finished else None)(live_panel)()
+    fast = not snap.finished and snap.elapsed < FAST_FOR_S
+    st.session_state.live_fast = fast
+    left, right = st.columns([3, 2])
+    with left:
+        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_S))(live_panel)()
+    with right:
+        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_GRAD))(gradient_panel)()
     if snap.finished:
         outcome(snap)
 
