@@ -121,27 +121,34 @@ def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
 
 
 def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], train_end: int | None = None,
-                      val_end: int | None = None, title: str = "True vs predicted", unit: str = "") -> go.Figure:
-    """True values and one or more prediction traces on a shared axis (first horizon step)."""
+                      val_end: int | None = None, title: str = "True vs predicted", unit: str = "",
+                      panel: bool = False) -> go.Figure:
+    """True values and one or more prediction traces on a shared axis (first horizon step).
+
+    panel=True: independent samples (no time axis), drawn as markers per sample, not joined lines."""
     x = np.asarray(x_axis)
     xs, ys = decimate(x, y_true)
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", name="true", line=dict(color=COLORS["true"], width=2)))
+    mode = "markers" if panel else "lines"
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode=mode, name="true", line=dict(color=COLORS["true"], width=2),
+                               marker=dict(size=7, color=COLORS["true"])))
     palette = [COLORS["model"], COLORS["base"], "#2ca02c", "#8c564b"]
     for (name, p), color in zip(preds.items(), palette):
         px, py = decimate(x, p)
-        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=name,
-                                   line=dict(color=color, width=2 if name == "model" else 1.5,
-                                             dash=None if name == "model" else "dot")))
+        fig.add_trace(go.Scatter(x=px, y=py, mode=mode, name=name,
+                                 line=dict(color=color, width=2 if name == "model" else 1.5,
+                                           dash=None if name == "model" else "dot"),
+                                 marker=dict(size=6, color=color, symbol="x" if name == "model" else "circle-open")))
     if train_end is not None and val_end is not None:
         shade_parts(fig, x, train_end, val_end)
-    return _layout(fig, title, "time step", f"value {unit}".strip())
+    return _layout(fig, title, "sample" if panel else "time step", f"value {unit}".strip())
 
 
-def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)") -> go.Figure:
+def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)",
+                    x_title: str = "time step") -> go.Figure:
     xs, ys = decimate(np.asarray(x_axis), np.asarray(residuals))
     fig = go.Figure(go.Scatter(x=xs, y=ys, mode="markers", name="residual", marker=dict(size=5, color="#9467bd")))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
-    return _layout(fig, title, "time step", "residual", height=320)
+    return _layout(fig, title, x_title, "residual", height=320)
 
 
 def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc=None) -> go.Figure:

@@ -52,16 +52,19 @@ def main() -> None:
     x_plot = np.arange(len(frame)) if s.prep.panel else x_all
     st.plotly_chart(plots.prediction_figure(x_plot, frame["true"].to_numpy(),
                                             {"model": frame["predicted"].to_numpy()}, train_end, val_end,
-                                            title="True vs predicted, whole series", unit=unit), key="pred_all")
+                                            title="True vs predicted, whole series", unit=unit,
+                                            panel=s.prep.panel), key="pred_all")
     test = frame[frame.part == "test"]
-    st.plotly_chart(plots.prediction_figure(test["t"].to_numpy(), test["true"].to_numpy(),
-                                            {"model": test["predicted"].to_numpy(),
-                                             "persistence": test["persistence"].to_numpy()},
-                                            title="Test part, zoomed", unit=unit), key="pred_test")
+    zoom = test.head(60) if s.prep.panel else test  # independent samples: a readable handful
+    st.plotly_chart(plots.prediction_figure(zoom["t"].to_numpy(), zoom["true"].to_numpy(),
+                                            {"model": zoom["predicted"].to_numpy(),
+                                             "persistence": zoom["persistence"].to_numpy()},
+                                            title="Test part, zoomed" + (" (first 60 samples)" if s.prep.panel else ""),
+                                            unit=unit, panel=s.prep.panel), key="pred_test")
     st.subheader("Test metrics (original units)")
     st.dataframe(pd.DataFrame(metrics_rows(result)).round(5), hide_index=True)
-    st.plotly_chart(plots.residual_figure(test["t"].to_numpy(), (test["true"] - test["predicted"]).to_numpy()),
-                    key="residuals")
+    st.plotly_chart(plots.residual_figure(test["t"].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
+                                          x_title="sample" if s.prep.panel else "time step"), key="residuals")
     forecast_ui(s)
     c = st.columns(2)
     c[0].download_button("Predictions (CSV)", data=frame.to_csv(index=False).encode(), file_name="predictions.csv",
