@@ -69,8 +69,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _wait_for_warm_forkserver(server_pid: int, timeout: float = 30.0) -> None:
+    """The first browser session starts the training forkserver, which imports torch in the
+    background; wait until it exists and has gone idle, so timings measure training, not start-up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = [pid for task in Path(f"/proc/{server_pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()]  # any thread may have started it
+        for pid in kids:
+            try:
+                if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                before = _cpu_ticks(int(pid))
+                time.sleep(0.5)
+                if _cpu_ticks(int(pid)) == before:
+                    return
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        time.sleep(0.2)
+    pytest.fail("the training forkserver did not start within 30 s")
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(browser):
     port = _free_port()
     env = {**os.environ, "RNNLAB_MAX_JOBS": "2", "PYTHONUNBUFFERED": "1"}
     (ROOT / "artifacts").mkdir(exist_ok=True)
@@ -88,8 +114,9 @@ def server():
     else:
         proc.kill()
         pytest.fail("streamlit server did not become healthy in 30 s")
-    urllib.request.urlopen(url, timeout=10).read()
-    time.sleep(3)  # the first session starts the training forkserver (imports torch) in the background
+    ctx, _ = new_page(browser, url)  # a first session starts the training forkserver in the background
+    _wait_for_warm_forkserver(proc.pid)
+    ctx.close()
     yield url
     proc.terminate()
     proc.wait(timeout=10)
