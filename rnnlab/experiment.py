@@ -49,18 +49,22 @@ class Setup:
     tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device
 
 
-def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None) -> Setup:
-    """Validate, load, prepare, seed and build the model; place training tensors on the device once."""
+def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True) -> Setup:
+    """Validate, load, prepare, seed and build the model; place training tensors on the device once.
+
+    place_tensors=False skips the device copies (a process that only evaluates the trained model)."""
     cfg.validate()
     device = resolve_device(cfg.train.device)
     data = load_data(cfg.data) if data is None else data
     prep = prepare_data(cfg.data, data)
     torch.manual_seed(cfg.train.seed)
     model = build_model(cfg.model, prep.n_features, prep.horizon).to(device)
-    tensors = {"x_train": torch.as_tensor(prep.train.x, device=device),
-               "y_train": torch.as_tensor(prep.train.y, device=device),
-               "x_val": torch.as_tensor(prep.val.x, device=device),
-               "y_val": torch.as_tensor(prep.val.y, device=device)}
+    tensors = {}
+    if place_tensors:
+        tensors = {"x_train": torch.as_tensor(prep.train.x, device=device),
+                   "y_train": torch.as_tensor(prep.train.y, device=device),
+                   "x_val": torch.as_tensor(prep.val.x, device=device),
+                   "y_val": torch.as_tensor(prep.val.y, device=device)}
     return Setup(cfg, data, prep, model, device, tensors)
 
 
@@ -88,10 +92,22 @@ def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
     return result
 
 
+def train(s: Setup, callbacks=None, control: Control | None = None, probe_factory=None,
+          on_start: Callable[[int], None] | None = None) -> tuple[Done, dict]:
+    """Train a built Setup (probe, Trainer, run, summary): the one loop the CLI, jobs and workers share.
+
+    on_start(total_steps) is called once the Trainer exists, before the first step."""
+    probe = probe_factory(s) if probe_factory else None
+    trainer = make_trainer(s, callbacks, control, probe)
+    if on_start is not None:
+        on_start(trainer.total_steps)
+    done = trainer.run()
+    return done, summarize(s, trainer, done)
+
+
 def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,
                    data: SeriesData | PanelData | None = None) -> tuple[dict, Setup]:
     """Train one configuration end to end; return (JSON-ready result, Setup with the trained model)."""
     s = setup(cfg, data)
-    trainer = make_trainer(s, callbacks, control)
-    done = trainer.run()
-    return summarize(s, trainer, done), s
+    _, result = train(s, callbacks, control)
+    return result, s

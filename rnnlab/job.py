@@ -185,16 +185,13 @@ class TrainingJob:
     def _run_thread(self) -> None:
         import torch
 
-        from rnnlab.experiment import make_trainer, setup, summarize
+        from rnnlab.experiment import setup, train
 
         if self.cpu_threads:
             torch.set_num_threads(self.cpu_threads)
         s = setup(self.config, self.data)
-        probe = self.probe_factory(s) if self.probe_factory else None
-        trainer = make_trainer(s, [self._on_event], self.control, probe)
-        self._started_training(s, trainer.total_steps)
-        done: Done = trainer.run()
-        self.result = summarize(s, trainer, done)
+        done, self.result = train(s, [self._on_event], self.control, self.probe_factory,
+                                  on_start=lambda total: self._started_training(s, total))
         self._finish(done.reason, done.message)
 
     def _run_process(self) -> None:
@@ -203,7 +200,8 @@ class TrainingJob:
         from rnnlab.experiment import setup
         from rnnlab.worker import child_main, context, start
 
-        s = setup(self.config, self.data)  # the parent's copy: data parts for charts, weights at the end
+        # the parent's copy: data parts for charts, the model that receives the trained weights
+        s = setup(self.config, self.data, place_tensors=False)
         ctx = context()
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=child_main, name=f"rnnlab-job-{self.id}", daemon=True,

@@ -82,11 +82,11 @@ class ProcessControl(Control):
 
 
 def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads) -> None:
-    """Runs in the child: the same recipe as everywhere (experiment.setup / make_trainer / summarize)."""
+    """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train)."""
     import torch
 
     from rnnlab.config import RunConfig
-    from rnnlab.experiment import make_trainer, setup, summarize
+    from rnnlab.experiment import setup, train
 
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
@@ -103,11 +103,8 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
 
     try:
         s = setup(RunConfig.from_dict(config_dict), data)
-        probe = probe_factory(s) if probe_factory else None
-        trainer = make_trainer(s, [on_event], control, probe)
-        conn.send(("started", trainer.total_steps))
-        done = trainer.run()
-        result = summarize(s, trainer, done)
+        done, result = train(s, [on_event], control, probe_factory,
+                             on_start=lambda total: conn.send(("started", total)))
         state = {k: v.detach().cpu().numpy() for k, v in s.model.state_dict().items()}
         conn.send(("done", done, result, state))
     except RnnlabError as e:

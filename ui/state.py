@@ -37,13 +37,11 @@ def init_state() -> None:
     warm_up_torch()
     store = st.session_state.setdefault("store", {})
     defaults = RunConfig()
+    defaults.train.probe_every = -1  # unlike the CLI, the app probes by default (auto-spaced)
     for part, cls in PARTS.items():
         for f in fields(cls):
             store.setdefault(key(part, f.name), getattr(getattr(defaults, part), f.name))
     store.setdefault("w_source", "Generate")
-    if store[key("train", "probe_every")] == 0 and "probe_default_set" not in st.session_state:
-        store[key("train", "probe_every")] = -1  # the app probes by default (auto-spaced)
-        st.session_state.probe_default_set = True
     for k, v in store.items():
         st.session_state[k] = v
     st.session_state.setdefault("csv_bytes", None)
@@ -162,3 +160,13 @@ def device_options() -> dict[str, str]:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         opts["mps"] = "Apple MPS"
     return opts
+
+
+def per_job(job: TrainingJob, name: str, compute):
+    """compute() once per job and name, not on every rerun; only the current job's values are kept."""
+    cache = st.session_state.get("per_job")
+    if cache is None or cache["job_id"] != job.id:
+        cache = st.session_state["per_job"] = {"job_id": job.id}
+    if name not in cache:
+        cache[name] = compute()
+    return cache[name]

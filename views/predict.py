@@ -7,6 +7,7 @@ from rnnlab import plots
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import metrics_rows, predict, recursive_forecast
 from rnnlab.export import bundle_bytes
+from ui import state
 
 
 def predictions_frame(s) -> pd.DataFrame:
@@ -43,8 +44,8 @@ def main() -> None:
         st.info("No finished run yet: train a model on the **Train** page first.")
         return
     s, result = job.setup, snap.result
-    frame = predictions_frame(s)
-    unit = f"({s.data.names[0]})" if hasattr(s.data, "names") else ""
+    frame = state.per_job(job, "predictions", lambda: predictions_frame(s))
+    unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
     x_all = frame["t"].to_numpy()
     bounds = (s.prep.train_end, s.prep.val_end)
     train_end = int(np.searchsorted(x_all, bounds[0])) if not s.prep.panel else int((frame.part == "train").sum())
@@ -67,9 +68,10 @@ def main() -> None:
                                           x_title="sample" if s.prep.panel else "time step"), key="residuals")
     forecast_ui(s)
     c = st.columns(2)
-    c[0].download_button("Predictions (CSV)", data=frame.to_csv(index=False).encode(), file_name="predictions.csv",
+    csv_bytes = state.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
+    c[0].download_button("Predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
                          mime="text/csv", icon=":material/download:", key="dl_pred")
-    run_zip = bundle_bytes(s.config, s.model, s.prep.scaler, result["history"])
+    run_zip = state.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"]))
     c[1].download_button("Run (config, history, weights)", data=run_zip, file_name="rnnlab-run.zip",
                          mime="application/zip", icon=":material/download:", key="dl_run")
 

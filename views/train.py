@@ -70,8 +70,7 @@ def on_stop() -> None:
     job.join(timeout=2.0)
 
 
-def buttons(job) -> None:
-    snap = job.snapshot() if job is not None else None
+def buttons(job, snap) -> None:
     running = snap is not None and not snap.finished
     c = st.columns([1, 1, 1, 3])
     c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button",
@@ -104,7 +103,8 @@ def live_panel() -> None:
         st.info("Waiting for a free training slot: other sessions are training on this server.")
     st.progress(snap.progress, text=progress_text(snap))
     slots_caption()
-    base = persistence_val_loss(job.setup.prep) if job.setup is not None else None
+    base = state.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
+        if job.setup is not None else None
     per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw
     st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
@@ -147,13 +147,13 @@ def main() -> None:
     st.title("Train")
     settings_ui()
     job = st.session_state.job
-    buttons(job)
+    snap = job.snapshot() if job is not None else None
+    buttons(job, snap)
     if job is None:
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
         slots_caption()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         return
-    snap = job.snapshot()
     if not snap.finished:
         st.session_state.live_job = snap.job_id
     fast = not snap.finished and snap.elapsed < FAST_FOR_S

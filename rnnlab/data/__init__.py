@@ -29,6 +29,5 @@ class PanelData:
     x: np.ndarray  # (N, L, F) inputs
     y: np.ndarray  # (N, H) targets
     names: list[str]  # F input names
-    target_name: str = "target"
-    target_is_input: bool = True  # y continues input column 0 (so persistence is meaningful)
+    target_name: str = "target"  # what y is, for axis labels
     notes: list[str] = field(default_factory=list)

@@ -115,7 +115,7 @@ def delay(samples: int, lookback: int, rng: np.random.Generator, lag: float) -> 
         raise ConfigError(f"delay lag {k} must be smaller than the lookback {lookback}.")
     x = rng.normal(0.0, 1.0, size=(samples, lookback, 1))
     return PanelData(x=x, y=x[:, lookback - 1 - k, :].copy(), names=["noise"],
-                     target_name=f"input {k} steps ago", target_is_input=False)
+                     target_name=f"input {k} steps ago")
 
 
 def adding(samples: int, lookback: int, rng: np.random.Generator) -> PanelData:
@@ -132,7 +132,7 @@ def adding(samples: int, lookback: int, rng: np.random.Generator) -> PanelData:
     marks[rows, second] = 1.0
     y = (values[rows, first] + values[rows, second])[:, None]
     return PanelData(x=np.stack([values, marks], axis=-1), y=y, names=["value", "marker"],
-                     target_name="sum of marked values", target_is_input=False)
+                     target_name="sum of marked values")
 
 
 GENERATORS: dict[str, GeneratorSpec] = {s.name: s for s in [
