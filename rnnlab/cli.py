@@ -9,7 +9,8 @@ import json
 import math
 import sys
 
-from rnnlab.config import RunConfig
+from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, MISSING, OPTIMIZERS, SCALERS, THOUSANDS,
+                           DataConfig, ModelConfig, RunConfig, TrainConfig)
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
 
@@ -20,7 +21,7 @@ FLAGS = {
     "length": ("data", "length"), "lookback": ("data", "lookback"), "horizon": ("data", "horizon"),
     "scaler": ("data", "scaler"), "test_fraction": ("data", "test_fraction"),
     "val_fraction": ("data", "val_fraction"), "missing": ("data", "missing"),
-    "data_seed": ("data", "data_seed"),
+    "decimal": ("data", "decimal"), "thousands": ("data", "thousands"), "data_seed": ("data", "data_seed"),
     "cell": ("model", "cell"), "hidden": ("model", "hidden"), "layers": ("model", "layers"),
     "dropout": ("model", "dropout"), "init": ("model", "init"), "init_gain": ("model", "init_gain"),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
@@ -28,6 +29,37 @@ FLAGS = {
     "device": ("train", "device"), "patience": ("train", "patience"),
     "weight_decay": ("train", "weight_decay"),
 }
+_PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+# typed flags: (flag, type); the help text is the config field's own comment (one source)
+_TYPED = [("samples", int), ("length", int), ("lookback", int), ("horizon", int),
+          ("test-fraction", float), ("val-fraction", float), ("data-seed", int), ("hidden", int),
+          ("layers", int), ("dropout", float), ("init-gain", float), ("epochs", int), ("batch-size", int),
+          ("lr", float), ("clip", float), ("seed", int), ("patience", int), ("weight-decay", float)]
+_CHOICES = {"scaler": SCALERS, "missing": MISSING, "decimal": DECIMALS, "thousands": THOUSANDS,
+            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES}
+
+
+def field_help(flag: str) -> str:
+    """The comment on the config field a flag sets, with its default (see config.py)."""
+    part, name = FLAGS[flag.replace("-", "_")]
+    default = getattr(_PARTS[part](), name)
+    return f"{FIELD_DOCS.get((part, name), '')} (default {default!r})".strip()
+
+
+def _field_docs() -> dict[tuple[str, str], str]:
+    """(part, field) -> the `# comment` written after the field in config.py."""
+    import inspect
+    import re
+    docs = {}
+    for part, cls in _PARTS.items():
+        for line in inspect.getsource(cls).splitlines():
+            m = re.match(r"\s+(\w+): [^=]+= .*?  # (.*)$", line)
+            if m:
+                docs[(part, m.group(1))] = m.group(2).replace("%", "%%")
+    return docs
+
+
+FIELD_DOCS = _field_docs()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,30 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and report test metrics")
     add = t.add_argument
-    add("--data", metavar="GENERATOR", help="synthetic generator (default sales)")
+    add("--data", metavar="GENERATOR", help="synthetic generator: " + ", ".join(_generators()) + " (default sales)")
     add("--csv", metavar="PATH", help="CSV file to load instead of a generator")
-    add("--column", metavar="NAME", help="CSV target column")
-    add("--date-column", metavar="NAME", help="CSV date column")
+    add("--column", metavar="NAME", help="CSV target column (default: the first numeric column "
+                                          "that is not a date or a row counter)")
+    add("--date-column", metavar="NAME", help="CSV date column (default: detected from names and "
+                                              "values; an empty string means none)")
     add("--inputs", metavar="A,B", help="extra CSV input columns, comma separated")
-    add("--param", action="append", default=[], metavar="NAME=VALUE", help="generator parameter")
-    for flag, typ in [("samples", int), ("length", int), ("lookback", int), ("horizon", int),
-                      ("test-fraction", float), ("val-fraction", float), ("data-seed", int),
-                      ("hidden", int), ("layers", int), ("dropout", float), ("init-gain", float),
-                      ("epochs", int), ("batch-size", int), ("lr", float), ("clip", float),
-                      ("seed", int), ("patience", int), ("weight-decay", float)]:
-        add(f"--{flag}", type=typ)
-    add("--scaler", choices=["auto", "none", "zscore", "minmax", "last", "diff"])
-    add("--missing", choices=["interpolate", "drop", "refuse"])
-    add("--cell", choices=["rnn", "rnn-relu", "lstm", "gru"])
-    add("--init", choices=["default", "orthogonal", "identity"])
-    add("--optimizer", choices=["adam", "sgd", "rmsprop"])
-    add("--device", choices=["auto", "cpu", "cuda", "mps"])
-    add("--preset", choices=sorted(PRESETS), help="start from a named configuration")
-    add("--save", metavar="PATH", help="write the trained run (zip: config, history, weights)")
+    add("--param", action="append", default=[], metavar="NAME=VALUE",
+        help="generator parameter, repeatable (see the Data page for each generator's parameters)")
+    for flag, typ in _TYPED:
+        add(f"--{flag}", type=typ, help=field_help(flag))
+    for flag, choices in _CHOICES.items():
+        add(f"--{flag}", choices=choices, metavar="{" + "|".join(choices) + "}", help=field_help(flag))
+    add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
+    add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     from rnnlab.memory import add_parser
     add_parser(sub)
     return p
+
+
+def _generators() -> list[str]:
+    from rnnlab.data.generators import GENERATORS
+    return list(GENERATORS)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -108,10 +140,38 @@ def _progress(event) -> None:
         print(f"{event.reason}: {event.message}", file=sys.stderr)
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Contradictions and unusable paths, caught before any data is read or any step is trained."""
+    if args.csv is not None and args.data is not None:
+        raise ConfigError("give either --data GENERATOR or --csv PATH, not both.")
+    if args.csv is not None and not args.csv.strip():
+        raise ConfigError("--csv was given an empty path; give the path of a CSV file.")
+    if args.save:
+        check_writable(args.save)
+
+
+def check_writable(path: str) -> None:
+    """Refuse a --save path that is a folder or cannot be written, before training starts."""
+    from pathlib import Path
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"--save {path!r} is a folder; give a file name such as run.zip.")
+    existed = p.exists()
+    try:  # the real test: create the folder and open the file for writing, as the save will
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("ab"):
+            pass
+    except OSError as e:
+        raise ConfigError(f"--save {path!r} cannot be written ({e.strerror or e}); choose another path.") from None
+    if not existed:
+        p.unlink()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from rnnlab.experiment import run_experiment
     from rnnlab.export import save_run
 
+    check_args(args)
     cfg = config_from_args(args)
     result, s = run_experiment(cfg, callbacks=None if args.json else [_progress])
     if args.save:

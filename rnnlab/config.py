@@ -4,16 +4,32 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rnnlab.errors import ConfigError
 
-CELLS = ("rnn", "rnn-relu", "lstm", "gru")
-SCALERS = ("auto", "none", "zscore", "minmax", "last", "diff")
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-INITS = ("default", "orthogonal", "identity")
-MISSING = ("interpolate", "drop", "refuse")
+# Every choice list is declared once here; config validation, the CLI, models and pages use these.
+Cell = Literal["rnn", "rnn-relu", "lstm", "gru"]
+ScalerKind = Literal["auto", "none", "zscore", "minmax", "last", "diff"]
+Optimizer = Literal["adam", "sgd", "rmsprop"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Init = Literal["default", "orthogonal", "identity"]
+Missing = Literal["interpolate", "drop", "refuse"]
+Decimal = Literal["auto", ".", ","]
+Thousands = Literal["auto", "none", ",", ".", "space", "'"]
+CELLS: tuple[str, ...] = get_args(Cell)
+SCALERS: tuple[str, ...] = get_args(ScalerKind)
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+DEVICES: tuple[str, ...] = get_args(Device)
+INITS: tuple[str, ...] = get_args(Init)
+MISSING: tuple[str, ...] = get_args(Missing)
+DECIMALS: tuple[str, ...] = get_args(Decimal)
+THOUSANDS: tuple[str, ...] = get_args(Thousands)
+
+
+def _choice(value, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}.")
 
 
 @dataclass
@@ -23,16 +39,18 @@ class DataConfig:
     generator: str = "sales"  # name of a synthetic generator (see rnnlab.data.generators.GENERATORS)
     csv_path: str | None = None  # a CSV file to load instead of a generator
     column: str | None = None  # CSV target column; None: the first numeric column
-    date_column: str | None = None  # CSV date column; None: detected when one parses as dates
+    date_column: str | None = None  # CSV date column; None: detected from names and values; "": none
     inputs: list[str] = field(default_factory=list)  # extra CSV columns fed to the model as inputs
-    missing: str = "interpolate"  # CSV gaps: interpolate (linear), drop the rows, or refuse the file
+    missing: Missing = "interpolate"  # CSV gaps: interpolate (linear), drop the rows, or refuse the file
+    decimal: Decimal = "auto"  # CSV decimal mark; auto: decided per column from its own values
+    thousands: Thousands = "auto"  # CSV thousands separator; auto: per column; none: digits only
     length: int = 1000  # points in a generated single series
     samples: int = 1000  # independent windows for panel generators (seed-sales, delay, adding)
     params: dict[str, float] = field(default_factory=dict)  # generator parameters overriding its defaults
     data_seed: int = 0  # seed of the generator, so the same series comes back
     lookback: int = 50  # L: past time steps the model sees
     horizon: int = 1  # H: future steps predicted at once (direct multi-output)
-    scaler: str = "auto"  # auto picks from training data only (see windows.choose_scaler)
+    scaler: ScalerKind = "auto"  # auto: chosen from the training part only (last for wandering series, else zscore)
     val_fraction: float = 0.1  # chronological share held out for validation / early stopping
     test_fraction: float = 0.2  # chronological share at the end held out for the final test
 
@@ -42,10 +60,12 @@ class DataConfig:
             raise ConfigError(f"lookback must be at least 1 (got {self.lookback}).")
         if self.horizon < 1:
             raise ConfigError(f"horizon must be at least 1 (got {self.horizon}).")
-        if self.scaler not in SCALERS:
-            raise ConfigError(f"unknown scaler {self.scaler!r}; choose one of {', '.join(SCALERS)}.")
-        if self.missing not in MISSING:
-            raise ConfigError(f"unknown missing-value policy {self.missing!r}; choose one of {', '.join(MISSING)}.")
+        _choice(self.scaler, SCALERS, "scaler")
+        _choice(self.missing, MISSING, "missing-value policy")
+        _choice(self.decimal, DECIMALS, "decimal mark")
+        _choice(self.thousands, THOUSANDS, "thousands separator")
+        if self.decimal != "auto" and self.decimal == self.thousands:
+            raise ConfigError(f"the decimal mark and the thousands separator cannot both be {self.decimal!r}.")
         if not 0 < self.test_fraction < 1:
             raise ConfigError(f"test fraction must be between 0 and 1 (got {self.test_fraction}).")
         if not 0 <= self.val_fraction < 1 or self.val_fraction + self.test_fraction >= 0.9:
@@ -59,19 +79,17 @@ class DataConfig:
 class ModelConfig:
     """The recurrent network: one class for every cell."""
 
-    cell: str = "lstm"  # rnn (tanh), rnn-relu, lstm or gru
+    cell: Cell = "lstm"  # rnn (tanh), rnn-relu, lstm or gru
     hidden: int = 32  # units per recurrent layer
     layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # dropout between stacked layers (torch ignores it for one layer)
-    init: str = "default"  # default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)
+    init: Init = "default"  # default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)
     init_gain: float = 1.0  # scale of W_hh for orthogonal / identity init; >1 makes gradients explode
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
-        if self.cell not in CELLS:
-            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}.")
-        if self.init not in INITS:
-            raise ConfigError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}.")
+        _choice(self.cell, CELLS, "cell")
+        _choice(self.init, INITS, "init")
         if not 1 <= self.hidden <= 4096:
             raise ConfigError(f"hidden size must be between 1 and 4096 (got {self.hidden}).")
         if not 1 <= self.layers <= 8:
@@ -89,13 +107,13 @@ class TrainConfig:
     epochs: int = 30  # passes over the training windows
     batch_size: int = 32  # windows per optimizer step
     lr: float = 1e-3  # learning rate
-    optimizer: str = "adam"  # adam, sgd (with momentum) or rmsprop
+    optimizer: Optimizer = "adam"  # adam, sgd (with momentum) or rmsprop
     momentum: float = 0.9  # SGD momentum (ignored by the others)
     weight_decay: float = 0.0  # L2 penalty applied by the optimizer
     clip: float = 1.0  # max global gradient norm; 0 turns clipping off
     patience: int = 0  # early stopping: epochs without val improvement; 0 = off
     seed: int = 0  # seed of weights and batch order: same seed, same history on CPU
-    device: str = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
+    device: Device = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
     max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
     probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
 
@@ -107,10 +125,8 @@ class TrainConfig:
             raise ConfigError(f"batch size must be at least 1 (got {self.batch_size}).")
         if not 0 < self.lr <= 1000:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-        if self.device not in DEVICES:
-            raise ConfigError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}.")
+        _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.device, DEVICES, "device")
         if self.clip < 0 or self.weight_decay < 0 or self.patience < 0 or self.max_seconds < 0:
             raise ConfigError("clip, weight decay, patience and time budget cannot be negative.")
         if self.probe_every < -1:

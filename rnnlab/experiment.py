@@ -22,9 +22,10 @@ from rnnlab.windows import Prepared, prepare
 
 def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
     """The data a DataConfig names: raw CSV bytes (uploads), a CSV path, or a generator."""
-    if csv_bytes is not None or cfg.csv_path:
+    if csv_bytes is not None or cfg.csv_path is not None:
         return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
-                        date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing)
+                        date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing,
+                        decimal=cfg.decimal, thousands=cfg.thousands)
     return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
                     params=cfg.params, seed=cfg.data_seed)
 

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from rnnlab.config import RunConfig
+from rnnlab.config import CELLS, INITS, RunConfig
 from rnnlab.errors import ConfigError
 
 R2_LEARNED = 0.9
@@ -58,18 +58,18 @@ def memory_horizon(task: str, cells: list[str], lags: list[int], args, log=print
 
 def add_parser(sub) -> None:
     m = sub.add_parser("memory", help="longest lag of a memory task each cell learns within a time budget")
-    m.add_argument("--task", choices=["delay", "adding"], default="delay")
-    m.add_argument("--cells", default="rnn,rnn-relu,lstm,gru")
-    m.add_argument("--lags", default="5,10,20,40,80")
+    m.add_argument("--task", choices=["delay", "adding"], default="delay", help="memory task")
+    m.add_argument("--cells", default=",".join(CELLS), help="comma-separated cells to test")
+    m.add_argument("--lags", default="5,10,20,40,80", help="comma-separated lags, tried in order")
     m.add_argument("--budget", type=float, default=60.0, help="seconds of training per (cell, lag)")
-    m.add_argument("--samples", type=int, default=2000)
+    m.add_argument("--samples", type=int, default=2000, help="independent samples per task")
     m.add_argument("--margin", type=int, default=10, help="window = lag + margin (delay task)")
-    m.add_argument("--hidden", type=int, default=64)
-    m.add_argument("--lr", type=float, default=1e-3)
-    m.add_argument("--batch-size", type=int, default=64)
-    m.add_argument("--init", choices=["default", "orthogonal", "identity"], default="default")
-    m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--json", action="store_true")
+    m.add_argument("--hidden", type=int, default=64, help="hidden units")
+    m.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    m.add_argument("--batch-size", type=int, default=64, help="windows per optimizer step")
+    m.add_argument("--init", choices=INITS, default="default", help="W_hh initialisation")
+    m.add_argument("--seed", type=int, default=0, help="seed of data and weights")
+    m.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
 
 def cmd_memory(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.errors import ConfigError, DataError
 
+MAX_ABS_VALUE = 1e100  # larger values overflow squared errors and least squares in float64
 DF_CRITICAL_5PC = -2.86  # (augmented) Dickey-Fuller critical value (constant, no trend), 5 % level
 
 
@@ -197,6 +198,10 @@ def prepare(data: SeriesData | PanelData, lookback: int, horizon: int, scaler: s
     else:
         if not np.isfinite(data.values).all():
             raise DataError("the series contains missing or infinite values; fill or drop them first.")
+        biggest = float(np.abs(data.values).max()) if data.values.size else 0.0
+        if biggest > MAX_ABS_VALUE:
+            raise DataError(f"values up to {biggest:.3g} are too large to compute with (squared errors "
+                            f"overflow); rescale the column so values stay below {MAX_ABS_VALUE:g}.")
         train_end, val_end = split_points(len(data.values), val_fraction, test_fraction)
         x, y, t0 = make_windows(data.values, lookback, horizon)
         last_target = t0 + horizon - 1

@@ -81,3 +81,57 @@ def test_memory_command_json():
     r = json.loads(out.stdout)
     assert set(r["best"]) == {"gru"} and r["runs"][0]["lag"] == 2 and r["runs"][0]["seconds"] < 3
     assert {"r2", "learned", "window"} <= set(r["runs"][0])
+
+
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    """The CLI's entry point in this process (a subprocess per file would cost ~2 s of imports each)."""
+    from rnnlab.cli import main
+    try:
+        code = main(list(args))
+    except SystemExit as e:  # argparse errors
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+from malformed import MALFORMED  # noqa: E402
+
+
+@pytest.mark.parametrize("raw, words", [(raw, words) for _, raw, words in MALFORMED],
+                         ids=[name for name, _, _ in MALFORMED])
+def test_malformed_csv_exits_2_with_one_line(tmp_path, capsys, raw, words):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(raw)
+    code, out, err = run_main(capsys, "train", "--csv", str(path), "--lookback", "3", "--epochs", "1",
+                              "--hidden", "2", "--device", "cpu", "--json")
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "", err
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err
+    assert __import__("re").search(words, lines[0]), lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--csv", ""], "empty path"),
+    (["--csv", "x.csv", "--data", "sine"], "either --data GENERATOR or --csv PATH"),
+    (["--decimal", ",", "--thousands", ","], "cannot both be ','"),
+    (["--save", "."], "is a folder"),
+    (["--save", "/proc/nope/run.zip"], "cannot be written"),
+])
+def test_contradictions_refused_before_training(capsys, args, words):
+    code, out, err = run_main(capsys, "train", *args, "--epochs", "1", "--json")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
+
+
+def test_decimal_override_reads_an_ambiguous_file(tmp_path, capsys):
+    """`1.234` alone could be 1.234 or 1234: the guess is flagged, and --thousands . settles it."""
+    rows = [f"2024-01-{d:02d};{1000 + 37 * d:,}".replace(",", ".") for d in range(1, 31)]
+    (tmp_path / "a.csv").write_text("date;v\n" + "\n".join(rows) + "\n")
+    from rnnlab.data.csv import load_csv
+    guessed = load_csv(tmp_path / "a.csv")
+    assert guessed.target[0] == 1037.0 or any("could mean" in n for n in guessed.notes)
+    fixed = load_csv(tmp_path / "a.csv", decimal=",", thousands=".")
+    assert fixed.target[0] == 1037.0
+    code, out, _ = run_main(capsys, "train", "--csv", str(tmp_path / "a.csv"), "--decimal", ",",
+                            "--thousands", ".", "--lookback", "3", "--epochs", "1", "--hidden", "2",
+                            "--device", "cpu", "--json")
+    assert code == 0 and json.loads(out)["config"]["data"]["thousands"] == "."

@@ -1,8 +1,9 @@
 """CSV loader: malformed files give DataError with useful words; awkward valid files load right."""
 import numpy as np
+import pandas as pd
 import pytest
 
-from rnnlab.data.csv import load_csv
+from rnnlab.data.csv import load_csv, read_table
 from rnnlab.errors import DataError
 from rnnlab.windows import prepare
 
@@ -107,3 +108,98 @@ def test_date_formats(dates, first):
 def test_quoted_thousands_with_comma_delimiter():
     d = load_csv(b'date,v\n2024-01-01,"1,234.5"\n2024-01-02,"2,000"\n2024-01-03,7\n')
     np.testing.assert_allclose(d.target, [1234.5, 2000, 7])
+
+
+from malformed import MALFORMED  # noqa: E402
+
+
+@pytest.mark.parametrize("raw, words", [(raw, words) for _, raw, words in MALFORMED],
+                         ids=[name for name, _, _ in MALFORMED])
+def test_malformed_files_raise_data_error(raw, words):
+    """The shared suite of malformed files (also run through the CLI and the Data page)."""
+    with pytest.raises(DataError, match=words):
+        data = load_csv(raw)
+        prepare(data, lookback=3, horizon=1, scaler="auto", val_fraction=0.1, test_fraction=0.2)
+
+
+def test_malformed_suite_is_big_enough():
+    assert len(MALFORMED) >= 30
+
+
+# Regressions of issue 7: each of these loaded a wrong number without a word before.
+
+def test_tab_file_with_comma_thousands_and_point_decimals():
+    d = load_csv(b"date\tv\n2024-01-01\t1,001.50\n2024-01-02\t999.00\n2024-01-03\t12\n")
+    np.testing.assert_array_equal(d.target, [1001.5, 999.0, 12.0])
+
+
+def test_text_cell_with_a_comma_does_not_turn_point_decimals_into_thousands():
+    raw = b"date;v;note\n2024-01-01;1.5;size 3,4\n2024-01-02;2.25;ok\n2024-01-03;3;ok\n"
+    d = load_csv(raw, column="v")
+    np.testing.assert_array_equal(d.target, [1.5, 2.25, 3.0])
+
+
+def test_negative_currency_and_accounting_brackets():
+    d = load_csv("date,v\n2024-01-01,-$5\n2024-01-02,$7.50\n2024-01-03,(3)\n2024-01-04,€ -2\n".encode())
+    np.testing.assert_array_equal(d.target, [-5, 7.5, -3, -2])
+    assert not any("interpolation" in n for n in d.notes)
+
+
+def test_ddmmyyyy_date_column_is_never_the_target():
+    raw = "Datum;Umsatz\n01.03.2024;1.234,5\n02.03.2024;1.300,25\n03.03.2024;999,0\n".encode()
+    d = load_csv(raw)
+    assert d.names == ["Umsatz"] and d.dates[1] == pd.Timestamp("2024-03-02")
+    with pytest.raises(DataError, match="holds the dates"):
+        load_csv(raw, column="Datum")
+
+
+def test_comma_delimited_with_quoted_decimal_comma():
+    d = load_csv(b'date,v\n2024-01-01,"1.234,5"\n2024-01-02,"2,5"\n2024-01-03,7\n')
+    np.testing.assert_array_equal(d.target, [1234.5, 2.5, 7.0])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_files_load(encoding):
+    d = load_csv("Größe;v\n1;2,5\n2;3,5\n3;4,5\n".encode(encoding), column="v")
+    np.testing.assert_array_equal(d.target, [2.5, 3.5, 4.5])
+
+
+def test_mixed_encoding_is_read_per_byte_and_flagged():
+    raw = "Größe;x\n1;2\n3;4\n".encode("utf-8") + "Café;6\n".encode("cp1252")
+    t = read_table(raw)
+    assert t.columns == ["Größe", "x"] and t.table["Größe"].iloc[2] == "Café"
+    assert any("mixes UTF-8" in w for w in t.warnings)
+
+
+def test_unparseable_cells_below_the_share_are_counted_and_named():
+    cells = [str(i) for i in range(40)]
+    cells[7] = "n.v.x"
+    d = load_csv(("v\n" + "\n".join(cells) + "\n").encode())
+    assert d.target[7] == 7.0  # interpolated between 6 and 8
+    assert any("1 cells of 'v' are not numbers (e.g. 'n.v.x')" in n for n in d.notes)
+
+
+def test_infinite_values_are_missing_with_a_count():
+    d = load_csv(b"v\n1\ninf\n3\n-Infinity\n5\n6\n")
+    np.testing.assert_array_equal(d.target, [1, 2, 3, 4, 5, 6])
+    assert any("2 infinite values" in n for n in d.notes)
+
+
+def test_row_counter_and_year_columns_are_not_the_default_target():
+    d = load_csv(b"id,year,sales\n0,2001,5.5\n1,2002,6.5\n2,2003,7.25\n3,2004,8\n")
+    assert d.names == ["sales"] and d.dates[0].year == 2001
+
+
+def test_short_rows_are_flagged():
+    d = load_csv(b"a;b\n1;2\n3\n5;6\n7;8\n", column="a")
+    assert any("fewer fields than the header (line 3)" in n for n in d.notes)
+
+
+def test_excel_sep_line_names_the_delimiter():
+    d = load_csv(b"sep=;\na;b\n1,5;2\n3,5;4\n5,5;6\n")
+    np.testing.assert_array_equal(d.target, [1.5, 3.5, 5.5])
+
+
+def test_ambiguous_month_day_order_is_flagged():
+    d = load_csv(b"date,v\n01/02/2024,1\n01/03/2024,2\n01/04/2024,3\n")
+    assert any("fit both" in n for n in d.notes)

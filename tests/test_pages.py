@@ -157,3 +157,48 @@ def test_inspect_page_lstm_gates(app):
     open_page(app, "inspect")
     assert not app.exception
     assert any("Saturated units" in c.value and "f (sigmoid)" in c.value for c in app.caption)
+
+
+from malformed import MALFORMED  # noqa: E402
+
+
+def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
+    open_page(at, "data")
+    at.radio(key="w_source").set_value("Upload CSV").run()
+    at.get("file_uploader")[0].set_value((name, raw, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("raw, words", [(raw, words) for _, raw, words in MALFORMED],
+                         ids=[name for name, _, _ in MALFORMED])
+def test_data_page_shows_one_readable_error_per_malformed_file(app, raw, words):
+    upload(app, "bad.csv", raw)
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1, errors
+    assert __import__("re").search(words, errors[0], __import__("re").I), errors
+    assert "Traceback" not in errors[0]
+    for page in ("train", "predict", "inspect"):  # the other pages stay usable
+        open_page(app, page)
+
+
+def test_data_page_preselects_value_not_date_and_shows_detected_date():
+    """Semicolons, decimal commas and DD.MM.YYYY dates: `Datum` must not become the target."""
+    dates = __import__("pandas").date_range("2024-01-01", periods=120)
+    rows = [f"{d:%d.%m.%Y};" + f"{1000 + i % 7 * 3.25:,.2f}".translate(str.maketrans(",.", ".,"))
+            for i, d in enumerate(dates)]  # 01.01.2024;1.003,25
+    raw = ("Datum;Umsatz\n" + "\n".join(rows) + "\n").encode()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    upload(at, "umsatz.csv", raw)
+    assert at.session_state["w_data_column"] == "Umsatz"
+    assert at.selectbox(key="w_data_column").options == ["Umsatz"]  # the date column is never offered
+    assert at.selectbox(key="w_data_date_column").value == "Datum"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_data_page_integer_generator_parameter_shows_as_integer(app):
+    open_page(app, "data")
+    app.selectbox(key="w_data_generator").set_value("delay").run()
+    lag = app.number_input(key="w_param_delay__lag")
+    assert lag.value == 10 and isinstance(lag.value, int) and lag.proto.format == "%d"

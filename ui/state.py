@@ -13,6 +13,7 @@ import streamlit as st
 import torch
 
 from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from rnnlab.data.csv import CsvTable, peek
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import load_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
@@ -95,6 +96,13 @@ def _cached_data(data_json: str, csv_bytes: bytes | None):
     return load_data(RunConfig.from_json(data_json).data, csv_bytes=csv_bytes)
 
 
+def _readable(e: Exception) -> str:
+    """One line for people: our own errors as they are, anything else named as a bug."""
+    if isinstance(e, RnnlabError):
+        return str(e)
+    return f"the data could not be read ({type(e).__name__}: {str(e)[:200]}); please report this file"
+
+
 def current_data(cfg: RunConfig | None = None):
     """(data, error message): the series the config names, or None and a message for people."""
     cfg = cfg or config_from_state()
@@ -102,8 +110,34 @@ def current_data(cfg: RunConfig | None = None):
     key_cfg = RunConfig(data=cfg.data)
     try:
         return _cached_data(key_cfg.to_json(), st.session_state.csv_bytes if use_csv else None), None
-    except RnnlabError as e:
-        return None, str(e)
+    except Exception as e:  # noqa: BLE001 - a page must stay usable whatever the file holds
+        return None, _readable(e)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_table(csv_bytes: bytes, decimal: str, thousands: str, date_column: str | None) -> CsvTable:
+    return peek(csv_bytes, decimal, thousands, date_column)
+
+
+def csv_table() -> tuple[CsvTable | None, str | None]:
+    """(parsed upload with its per-column report, error message) under the current format settings."""
+    try:
+        return _cached_table(st.session_state.csv_bytes, value(key("data", "decimal")),
+                             value(key("data", "thousands")), value(key("data", "date_column"))), None
+    except Exception as e:  # noqa: BLE001
+        return None, _readable(e)
+
+
+def new_upload(raw: bytes, name: str) -> None:
+    """A new file replaces the old one and every choice made for it; the date column is detected."""
+    st.session_state.csv_bytes, st.session_state.csv_name = raw, name
+    for field in ("column", "date_column"):
+        put(key("data", field), None)
+    for field in ("decimal", "thousands"):
+        put(key("data", field), "auto")
+    put(key("data", "inputs"), [])
+    table, _ = csv_table()
+    put(key("data", "date_column"), table.date.name if table is not None and table.date else "")
 
 
 @st.cache_resource

@@ -2,9 +2,8 @@
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.config import MISSING, SCALERS
+from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
-from rnnlab.data.csv import peek
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import prepare_data
@@ -35,43 +34,55 @@ def generate_ui() -> None:
     cols[1].number_input("Data seed", 0, 10_000, **bind(key("data", "data_seed")))
     for i, (name, p) in enumerate(spec.params.items()):
         k = f"w_param_{spec.name}__{name}"
+        cast = int if p.integer else float
         if k not in st.session_state.store:
-            state.put(k, p.default)
-        cols[(i + 2) % 3].number_input(name, p.low, p.high, **bind(k), help=p.help,
-                                       step=1.0 if p.integer else None)
+            state.put(k, cast(p.default))
+        cols[(i + 2) % 3].number_input(name, cast(p.low), cast(p.high), **bind(k), help=p.help,
+                                       step=1 if p.integer else None, format="%d" if p.integer else "%g")
 
 
-def upload_ui() -> None:
+def number_format_ui() -> None:
+    with st.expander("Number format (decided per column; override here if a guess is wrong)"):
+        c = st.columns(2)
+        c[0].selectbox("Decimal mark", DECIMALS, **bind(key("data", "decimal")),
+                       format_func=lambda v: {"auto": "auto (per column)"}.get(v, repr(v)))
+        c[1].selectbox("Thousands separator", THOUSANDS, **bind(key("data", "thousands")),
+                       format_func=lambda v: {"auto": "auto (per column)", "none": "none"}.get(v, repr(v)))
+
+
+def upload_ui() -> bool:
+    """The upload, its load report and the column pickers; False when the file cannot be used."""
     f = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="uploader",
-                         help="comma, semicolon or tab; decimal comma; UTF-8 or Latin-1")
+                         help="any of , ; tab | as delimiter; decimal point or comma; UTF-8, UTF-16 or Windows text")
     if f is not None and f.getvalue() != st.session_state.csv_bytes:
-        st.session_state.csv_bytes, st.session_state.csv_name = f.getvalue(), f.name
-        for field in ("column", "date_column"):
-            state.put(key("data", field), None)
-        state.put(key("data", "inputs"), [])
+        state.new_upload(f.getvalue(), f.name)
     if st.session_state.csv_bytes is None:
         st.info("Upload a CSV with a header row; one column of numbers is enough.")
-        return
-    try:
-        head, columns, numeric = peek(st.session_state.csv_bytes)
-    except RnnlabError as e:
-        st.error(str(e))
-        return
-    st.caption(f"**{st.session_state.csv_name}** — first rows:")
-    st.dataframe(head, hide_index=True, height=180)
-    if not numeric:
-        st.error("No numeric column found: check that the file holds numbers.")
-        return
-    if state.value(key("data", "column")) not in numeric:
-        state.put(key("data", "column"), numeric[0])
+        return False
+    number_format_ui()
+    table, err = state.csv_table()
+    if err:
+        st.error(err)
+        return False
+    st.caption(f"**{st.session_state.csv_name}** — {table.summary()}; first rows:")
+    st.dataframe(table.table.head(8), hide_index=True, height=180)
+    if not table.numeric:
+        st.error("No numeric column found: the file needs at least one column of numbers (check the "
+                 "delimiter, or set the number format above).")
+        return False
+    if state.value(key("data", "column")) not in table.numeric:
+        state.put(key("data", "column"), table.default_target())
     c = st.columns(3)
-    c[0].selectbox("Target column", numeric, **bind(key("data", "column")))
-    c[1].selectbox("Date column", [None, *columns], **bind(key("data", "date_column")),
-                   format_func=lambda v: "(detect)" if v is None else v)
+    c[0].selectbox("Target column", table.numeric, **bind(key("data", "column")))
+    c[1].selectbox("Date column", ["", *table.columns], **bind(key("data", "date_column")),
+                   format_func=lambda v: v or "(none: use row numbers)")
     c[2].radio("Missing values", MISSING, **bind(key("data", "missing")), horizontal=True)
-    others = [n for n in numeric if n != state.value(key("data", "column"))]
+    others = [n for n in table.numeric if n != state.value(key("data", "column"))]
     state.put(key("data", "inputs"), [n for n in state.value(key("data", "inputs")) if n in others])
     st.multiselect("Extra input columns", others, **bind(key("data", "inputs")))
+    with st.expander("How each column was read"):
+        st.dataframe(table.report_rows(), hide_index=True)
+    return True
 
 
 def windows_ui(panel: bool) -> None:
@@ -89,9 +100,7 @@ def main() -> None:
     st.radio("Source", ["Generate", "Upload CSV"], **bind("w_source"), horizontal=True)
     if state.value("w_source") == "Generate":
         generate_ui()
-    else:
-        upload_ui()
-    if state.value("w_source") == "Upload CSV" and st.session_state.csv_bytes is None:
+    elif not upload_ui():
         return
     panel = GENERATORS[state.value(key("data", "generator"))].kind == "panel" \
         and state.value("w_source") == "Generate"
@@ -119,7 +128,10 @@ def main() -> None:
     st.caption(f"Windows: {len(prep.train):,} train · {len(prep.val):,} validation · {len(prep.test):,} test"
                + (f" · seasonal period {prep.period}" if prep.period else ""))
     for note in getattr(data, "notes", []):
-        st.caption(f"ℹ️ {note}")
+        if note.startswith("⚠"):
+            st.warning(note.lstrip("⚠ "))
+        else:
+            st.caption(f"ℹ️ {note}")
     if isinstance(data, PanelData):
         fig = plots.panel_figure(data.x, data.y, title=cfg.data.generator)
     else:
