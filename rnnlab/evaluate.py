@@ -131,31 +131,3 @@ def persistence_val_loss(prep: Prepared) -> float | None:
     pers = np.repeat(part.last[:, :1], prep.horizon, axis=1)
     _, ys = prep.scaler.transform(part.x_raw, pers, part.last, dtype=np.float64)
     return float(np.mean((ys - part.y.astype(np.float64)) ** 2))
-
-
-def verdict(result: dict) -> tuple[bool, str]:
-    """One line for people: does the model beat persistence and the best baseline on test MAE?"""
-    model = result["test"].get("mae")
-    base = {k: v["mae"] for k, v in result["baselines"].items() if v.get("mae") is not None}
-    if model is None:
-        return False, "The model produced no finite predictions, so it has no test score."
-    pers = base.get("persistence")
-    best_name = min(base, key=base.get)
-    gain = (1 - model / pers) * 100 if pers else 0.0
-    if pers and model < pers:
-        line = f"Beats persistence by {gain:.0f} % on test MAE ({model:.4g} vs {pers:.4g})."
-        ok = True
-    else:
-        line = (f"Does not beat persistence: test MAE {model:.4g} vs {pers:.4g} for simply repeating "
-                "the last value.")
-        ok = False
-    if best_name != "persistence" and base[best_name] < model:
-        line += f" The {best_name.replace('_', ' ')} baseline is better still ({base[best_name]:.4g})."
-    return ok, line
-
-
-def metrics_rows(result: dict) -> list[dict]:
-    """Model and baselines as table rows (test part, original units)."""
-    rows = [{"predictor": "model", **result["test"]}]
-    rows += [{"predictor": k.replace("_", " "), **v} for k, v in result["baselines"].items()]
-    return [{k: v for k, v in r.items() if k != "n"} for r in rows]

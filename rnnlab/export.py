@@ -1,4 +1,5 @@
-"""Run bundles: one zip with config.json, history.json, scaler.json and weights.safetensors.
+"""Run bundles: one zip with config.json, history.json, scaler.json, weights.safetensors and, for
+trained runs, result.json and metrics.json (test metrics, baselines, verdict).
 
 Weights use safetensors, a format that holds tensors only, so loading a run file can never
 execute code (stronger than torch.load(weights_only=True), which is used nowhere here).
@@ -33,7 +34,17 @@ def bundle_bytes(config: RunConfig, model: RecurrentRegressor, scaler: Scaler, h
         z.writestr("weights.safetensors", st_save(state))
         if result is not None:
             z.writestr("result.json", json.dumps(result, default=str))
+            z.writestr("metrics.json", json.dumps(metrics_summary(result), default=str))
     return buf.getvalue()
+
+
+def metrics_summary(result: dict) -> dict:
+    """Test metrics of the model and every baseline, on the same windows, with the verdict."""
+    from rnnlab.report import verdict
+    v = verdict(result)
+    return {"test": result["test"], "baselines": result["baselines"],
+            "seasonal_period": result.get("seasonal_period"), "windows": result.get("windows"),
+            "verdict": {"level": v.level, "text": v.line, "best_baseline": v.best}}
 
 
 def save_run(path: str | Path, *args, **kwargs) -> Path:

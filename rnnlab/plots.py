@@ -122,7 +122,7 @@ def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
 
 def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], train_end: int | None = None,
                       val_end: int | None = None, title: str = "True vs predicted", unit: str = "",
-                      panel: bool = False) -> go.Figure:
+                      panel: bool = False, x_title: str | None = None) -> go.Figure:
     """True values and one or more prediction traces on a shared axis (first horizon step).
 
     panel=True: independent samples (no time axis), drawn as markers per sample, not joined lines."""
@@ -140,7 +140,7 @@ def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], 
                                  marker=dict(size=6, color=color, symbol="x" if name == "model" else "circle-open")))
     if train_end is not None and val_end is not None:
         shade_parts(fig, x, train_end, val_end)
-    return _layout(fig, title, "sample" if panel else "time step", f"value {unit}".strip())
+    return _layout(fig, title, x_title or ("sample" if panel else "time step"), f"value {unit}".strip())
 
 
 def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)",
@@ -158,4 +158,5 @@ def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc
     fig = go.Figure(go.Scatter(x=xh, y=history, mode="lines", name="observed", line=dict(color=COLORS["true"], width=2)))
     fig.add_trace(go.Scatter(x=np.concatenate([xh[-1:], xf]), y=np.concatenate([history[-1:], forecast]),
                              mode="lines+markers", name="forecast", line=dict(color=COLORS["model"], width=2, dash="dash")))
-    return _layout(fig, f"Recursive forecast: {len(forecast)} steps beyond the data", "time step", "value")
+    return _layout(fig, f"Recursive forecast: {len(forecast)} steps beyond the data",
+                   "time step" if x_hist is None else "date", "value")

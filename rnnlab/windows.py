@@ -12,6 +12,7 @@ import numpy as np
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.errors import ConfigError, DataError
 
+MIN_TRAIN_WINDOWS = 20  # fewer training windows are refused: nothing can be learned from them
 MAX_ABS_VALUE = 1e100  # larger values overflow squared errors and least squares in float64
 DF_CRITICAL_5PC = -2.86  # (augmented) Dickey-Fuller critical value (constant, no trend), 5 % level
 
@@ -208,9 +209,14 @@ def prepare(data: SeriesData | PanelData, lookback: int, horizon: int, scaler: s
         masks = [last_target < train_end, (t0 >= train_end) & (last_target < val_end), t0 >= val_end]
         series_train = data.values[:train_end, 0]
     n_parts = [int(m.sum()) for m in masks]
-    if n_parts[0] < 2 or n_parts[2] < 1:
-        raise DataError(f"too few windows after the split (train {n_parts[0]}, val {n_parts[1]}, "
-                        f"test {n_parts[2]}); use a longer series, a shorter lookback or other fractions.")
+    if n_parts[0] < MIN_TRAIN_WINDOWS or n_parts[2] < 1:
+        what = "samples" if isinstance(data, PanelData) else "windows"
+        fix = ("use more samples or a smaller validation / test share" if isinstance(data, PanelData) else
+               f"use a shorter lookback (now {lookback}), a longer series ({len(data.values)} points now) "
+               "or a smaller validation / test share")
+        raise DataError(f"too few {what} to train on: {n_parts[0]} for training, {n_parts[1]} for "
+                        f"validation, {n_parts[2]} for testing (at least {MIN_TRAIN_WINDOWS} training "
+                        f"{what} and 1 test {what[:-1]} are needed); {fix}.")
     last = x[:, -1, :]
     kind, reason = scaler, "chosen by you"
     if scaler == "auto":

@@ -124,7 +124,8 @@ def test_contradictions_refused_before_training(capsys, args, words):
 
 def test_decimal_override_reads_an_ambiguous_file(tmp_path, capsys):
     """`1.234` alone could be 1.234 or 1234: the guess is flagged, and --thousands . settles it."""
-    rows = [f"2024-01-{d:02d};{1000 + 37 * d:,}".replace(",", ".") for d in range(1, 31)]
+    dates = pd.date_range("2024-01-01", periods=60)
+    rows = [f"{t:%Y-%m-%d};{1000 + 37 * d:,}".replace(",", ".") for d, t in enumerate(dates, start=1)]
     (tmp_path / "a.csv").write_text("date;v\n" + "\n".join(rows) + "\n")
     from rnnlab.data.csv import load_csv
     guessed = load_csv(tmp_path / "a.csv")

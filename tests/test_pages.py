@@ -84,15 +84,38 @@ def test_data_page_bad_csv_shows_error_not_traceback(app):
     assert any("not a text file" in e.value for e in app.error)
 
 
-def test_train_page_runs_a_job_and_gives_verdict(app):
+def test_train_page_verdict_is_amber_when_a_baseline_wins(app):
+    """Two epochs on a sine: the linear baseline is far better, so no green, and it is named."""
     open_page(app, "data")
     app.number_input(key="w_data_length").set_value(300).run()
     train_tiny(app)
     snap = app.session_state["job"].snapshot()
     assert snap.state == "completed" and len(snap.history) == 2
-    verdicts = [s.value for s in app.success] + [w.value for w in app.warning]
-    assert any("persistence" in v for v in verdicts)
+    r = snap.result
+    best = min(v["mae"] for v in r["baselines"].values())
+    assert best < r["test"]["mae"]
+    assert not app.success
+    words = " ".join(w.value for w in app.warning)
+    assert "baseline is better" in words and f"{best:.4g}" in words and "×" in words
     assert any("done" in c.value for c in app.sidebar.caption)
+    open_page(app, "predict")  # the same verdict on Predict
+    assert not app.success and any("baseline is better" in w.value for w in app.warning)
+
+
+def test_train_page_verdict_is_green_only_when_the_model_beats_every_baseline(app):
+    """The adding problem: baselines cannot see the markers, a trained LSTM can."""
+    open_page(app, "data")
+    app.selectbox(key="w_data_generator").set_value("adding").run()
+    app.number_input(key="w_data_samples").set_value(1000).run()
+    app.number_input(key="w_data_lookback").set_value(10).run()
+    open_page(app, "train")
+    app.select_slider(key="w_train_lr").set_value(1e-2)
+    train_tiny(app, epochs=10)
+    r = app.session_state["job"].snapshot().result
+    assert r["test"]["mae"] < min(v["mae"] for v in r["baselines"].values())
+    assert any("Beats every baseline" in m.value for m in app.success)
+    open_page(app, "predict")
+    assert any("Beats every baseline" in m.value for m in app.success)
 
 
 def test_train_page_diverged_shows_advice(app):

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.generators import generate
+from rnnlab.errors import DataError
 from rnnlab.windows import Scaler, choose_scaler, make_windows, prepare, split_points
 
 SCALERS = ["none", "zscore", "minmax", "last", "diff"]
@@ -22,7 +23,7 @@ def test_windows_hand_checked():
 
 
 @settings(max_examples=40, deadline=None)
-@given(values=st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=30, max_size=80),
+@given(values=st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=45, max_size=100),
        lookback=st.integers(1, 8), horizon=st.integers(1, 4), kind=st.sampled_from(SCALERS))
 def test_scaler_inverse_exact(values, lookback, horizon, kind):
     data = SeriesData(np.asarray(values)[:, None], ["v"])
@@ -37,7 +38,7 @@ def test_scaler_inverse_exact(values, lookback, horizon, kind):
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(40, 200), lookback=st.integers(1, 10), horizon=st.integers(1, 5))
+@given(n=st.integers(60, 200), lookback=st.integers(1, 10), horizon=st.integers(1, 5))
 def test_split_is_chronological_and_disjoint(n, lookback, horizon):
     data = SeriesData(np.random.default_rng(n).normal(size=(n, 1)), ["v"])
     p = prepare(data, lookback, horizon, "zscore", 0.15, 0.2)
@@ -95,3 +96,10 @@ def test_diff_and_last_hand_values():
     xs, ys = s.transform(x, y, last)
     np.testing.assert_allclose(xs[0, :, 0], [-2.5, -1.5, 0])
     np.testing.assert_allclose(ys[0], [2, 4.5])
+
+
+def test_too_few_training_windows_are_refused_with_the_numbers():
+    """20 points and lookback 12: 2 training windows. Refused, saying how many and what to change."""
+    data = SeriesData(np.arange(20.0)[:, None], ["v"])
+    with pytest.raises(DataError, match=r"2 for training.*at least 20 training windows.*shorter lookback \(now 12\)"):
+        prepare(data, 12, 1, "zscore", 0.1, 0.2)

@@ -1,25 +1,28 @@
-"""Predict: true versus predicted, metrics against baselines, residuals, forecast, downloads."""
-import numpy as np
+"""Predict: the verdict, true versus predicted, metrics against baselines, residuals, forecast, downloads."""
 import pandas as pd
 import streamlit as st
 
 from rnnlab import plots
 from rnnlab.errors import RnnlabError
-from rnnlab.evaluate import metrics_rows, predict, recursive_forecast
+from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
+from rnnlab.report import METRIC_WORDS, future_dates, metrics_rows, predictions_frame, verdict
 from ui import state
 
 
-def predictions_frame(s) -> pd.DataFrame:
-    """One row per window (first horizon step): part, time index, true, predicted."""
-    rows = []
-    for name in ("train", "val", "test"):
-        part = getattr(s.prep, name)
-        if len(part):
-            pred = predict(s.model, part, s.prep.scaler, s.device)
-            rows.append(pd.DataFrame({"part": name, "t": part.t0, "true": part.y_raw[:, 0],
-                                      "predicted": pred[:, 0], "persistence": part.last[:, 0]}))
-    return pd.concat(rows, ignore_index=True)
+def verdict_ui(result: dict) -> None:
+    v = verdict(result)
+    {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
+
+
+def metrics_ui(result: dict) -> None:
+    st.subheader("Test metrics (original units)")
+    table = pd.DataFrame(metrics_rows(result))
+    best = table.pop("best")
+    styled = table.style.format(precision=5, na_rep="—").apply(
+        lambda row: ["background-color: #d9f2d9; font-weight: bold" if best[row.name] else ""] * len(row), axis=1)
+    st.dataframe(styled, hide_index=True)
+    st.caption("Best MAE highlighted. " + " · ".join(METRIC_WORDS.values()))
 
 
 def forecast_ui(s) -> None:
@@ -32,8 +35,33 @@ def forecast_ui(s) -> None:
     except RnnlabError as e:
         st.info(str(e))
         return
-    tail = s.data.target[-min(len(s.data.target), 4 * steps + s.config.data.lookback):]
-    st.plotly_chart(plots.forecast_figure(tail, fc), key="forecast_chart")
+    n_tail = min(len(s.data.target), 4 * steps + s.config.data.lookback)
+    future, why = future_dates(s.data.dates, steps)
+    x_hist = s.data.dates[-n_tail:] if future is not None else None
+    st.plotly_chart(plots.forecast_figure(s.data.target[-n_tail:], fc, x_hist, future), key="forecast_chart")
+    if why:
+        st.caption(why)
+
+
+def charts_ui(s, frame: pd.DataFrame) -> None:
+    unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
+    parts = frame["part"].to_numpy()
+    train_end, val_end = int((parts == "train").sum()), int((parts != "test").sum())
+    dated = "date" in frame
+    x_col = "date" if dated else "t"
+    x_all = frame[x_col].to_numpy() if not s.prep.panel else frame.index.to_numpy()
+    x_title = "date" if dated else None
+    st.plotly_chart(plots.prediction_figure(x_all, frame["true"].to_numpy(), {"model": frame["predicted"].to_numpy()},
+                                            train_end, val_end, title="True vs predicted, whole series", unit=unit,
+                                            panel=s.prep.panel, x_title=x_title), key="pred_all")
+    test = frame[frame.part == "test"]
+    zoom = test.head(60) if s.prep.panel else test  # independent samples: a readable handful
+    st.plotly_chart(plots.prediction_figure(zoom[x_col].to_numpy(), zoom["true"].to_numpy(),
+                                            {"model": zoom["predicted"].to_numpy(),
+                                             "persistence": zoom["persistence"].to_numpy()},
+                                            title="Test part, zoomed" + (" (first 60 samples)" if s.prep.panel else ""),
+                                            unit=unit, panel=s.prep.panel, x_title=x_title), key="pred_test")
+    return test, x_col
 
 
 def main() -> None:
@@ -44,35 +72,22 @@ def main() -> None:
         st.info("No finished run yet: train a model on the **Train** page first.")
         return
     s, result = job.setup, snap.result
+    verdict_ui(result)
     frame = state.per_job(job, "predictions", lambda: predictions_frame(s))
-    unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
-    x_all = frame["t"].to_numpy()
-    bounds = (s.prep.train_end, s.prep.val_end)
-    train_end = int(np.searchsorted(x_all, bounds[0])) if not s.prep.panel else int((frame.part == "train").sum())
-    val_end = int(np.searchsorted(x_all, bounds[1])) if not s.prep.panel else train_end + int((frame.part == "val").sum())
-    x_plot = np.arange(len(frame)) if s.prep.panel else x_all
-    st.plotly_chart(plots.prediction_figure(x_plot, frame["true"].to_numpy(),
-                                            {"model": frame["predicted"].to_numpy()}, train_end, val_end,
-                                            title="True vs predicted, whole series", unit=unit,
-                                            panel=s.prep.panel), key="pred_all")
-    test = frame[frame.part == "test"]
-    zoom = test.head(60) if s.prep.panel else test  # independent samples: a readable handful
-    st.plotly_chart(plots.prediction_figure(zoom["t"].to_numpy(), zoom["true"].to_numpy(),
-                                            {"model": zoom["predicted"].to_numpy(),
-                                             "persistence": zoom["persistence"].to_numpy()},
-                                            title="Test part, zoomed" + (" (first 60 samples)" if s.prep.panel else ""),
-                                            unit=unit, panel=s.prep.panel), key="pred_test")
-    st.subheader("Test metrics (original units)")
-    st.dataframe(pd.DataFrame(metrics_rows(result)).round(5), hide_index=True)
-    st.plotly_chart(plots.residual_figure(test["t"].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
-                                          x_title="sample" if s.prep.panel else "time step"), key="residuals")
+    test, x_col = charts_ui(s, frame)
+    metrics_ui(result)
+    x_title = "sample" if s.prep.panel else ("date" if x_col == "date" else "time step")
+    st.plotly_chart(plots.residual_figure(test[x_col].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
+                                          x_title=x_title), key="residuals")
     forecast_ui(s)
     c = st.columns(2)
     csv_bytes = state.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
     c[0].download_button("Predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
                          mime="text/csv", icon=":material/download:", key="dl_pred")
-    run_zip = state.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"]))
-    c[1].download_button("Run (config, history, weights)", data=run_zip, file_name="rnnlab-run.zip",
+    run_zip = state.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"],
+                                                                 result))
+    c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
                          mime="application/zip", icon=":material/download:", key="dl_run")
+
 
 main()

@@ -4,7 +4,8 @@ import streamlit as st
 from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.errors import RnnlabError
-from rnnlab.evaluate import persistence_val_loss, verdict
+from rnnlab.evaluate import persistence_val_loss
+from rnnlab.report import verdict
 from rnnlab.plots_inside import grad_over_time
 from ui import state
 from ui.state import bind, key
@@ -137,8 +138,8 @@ def outcome(snap) -> None:
     elif snap.state == "error":
         st.error(f"Training failed: {snap.message}")
     if snap.result is not None and snap.result["test"].get("mae") is not None:
-        ok, line = verdict(snap.result)
-        (st.success if ok else st.warning)(line)
+        v = verdict(snap.result)
+        {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
         st.caption(f"{snap.state}: {snap.message} · scaler {snap.result['scaler']} · "
                    f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
 

@@ -1,0 +1,122 @@
+"""What a finished run means, for people: the verdict against the best baseline, metric rows with
+their explanations, and the per-window predictions table (with dates when the data has them)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.evaluate import predict
+
+MIN_TEST_WINDOWS = 10  # below this many test windows no verdict is given: the test is too small
+METRIC_WORDS = {
+    "mae": "MAE — mean absolute error, in the series' units: the typical miss. The verdict uses it.",
+    "rmse": "RMSE — root mean squared error, in the series' units: like MAE but punishes big misses more.",
+    "smape": "sMAPE — symmetric mean absolute percentage error (0–200 %): misses relative to the values' size.",
+    "mase": "MASE — MAE divided by the average one-step change in the training data: below 1 beats "
+            "a naive step-ahead guess.",
+}
+BASELINE_NAMES = {"persistence": "persistence (repeat the last value)", "mean": "window mean",
+                  "seasonal_naive": "seasonal naive (repeat last season)", "linear": "linear autoregression"}
+
+
+@dataclass
+class Verdict:
+    """One judgement of a run on its test part."""
+
+    level: str  # "good" (beats every baseline), "warn" (a baseline wins, or too few windows), "bad"
+    text: str  # one sentence with the numbers
+    advice: str = ""  # one line on what to try, when the model did not win
+    best: str | None = None  # the baseline with the lowest test MAE
+
+    @property
+    def line(self) -> str:
+        return f"{self.text} {self.advice}".strip()
+
+
+def best_baseline(result: dict) -> tuple[str | None, float | None]:
+    """(name, MAE) of the baseline with the lowest finite test MAE (persistence first on ties)."""
+    base = {k: v["mae"] for k, v in result["baselines"].items()
+            if v.get("mae") is not None and np.isfinite(v["mae"])}
+    if not base:
+        return None, None
+    name = min(base, key=base.get)
+    return name, base[name]
+
+
+def verdict(result: dict) -> Verdict:
+    """Green only when the model beats every baseline on test MAE; otherwise name the best one."""
+    model = result["test"].get("mae")
+    n = result["test"].get("n", 0)
+    name, best = best_baseline(result)
+    if model is None or not np.isfinite(model):
+        return Verdict("bad", "The model produced no finite predictions, so it has no test score.",
+                       "Lower the learning rate or turn on gradient clipping.", name)
+    if name is None:
+        return Verdict("warn", f"Test MAE {model:.4g}; no baseline could be computed to compare with.")
+    label = BASELINE_NAMES.get(name, name)
+    if n < MIN_TEST_WINDOWS:
+        return Verdict("warn", f"Only {n} test windows: too few to judge (model MAE {model:.4g}, best "
+                       f"baseline {label} {best:.4g}).", "Use a longer series, a shorter lookback or a "
+                       f"larger test share to get at least {MIN_TEST_WINDOWS}.", name)
+    if model < best:
+        gain = (1 - model / best) * 100 if best > 0 else 0.0
+        return Verdict("good", f"Beats every baseline on test MAE: {model:.4g} against {best:.4g} for the "
+                       f"best one ({label}), {gain:.0f} % lower.", best=name)
+    ratio = model / best if best > 0 else float("inf")
+    return Verdict("warn", f"The {label} baseline is better: test MAE {best:.4g} against {model:.4g} for "
+                   f"the model ({ratio:.2f}× its error).", _advice(name, result), name)
+
+
+def _advice(best: str, result: dict) -> str:
+    lookback = result["config"]["data"]["lookback"]
+    period = result.get("seasonal_period")
+    if best == "linear":
+        return ("The series is smooth or seasonal: a linear model already predicts it well; try a longer "
+                "lookback or more epochs.")
+    if best == "seasonal_naive":
+        return (f"The series repeats every {period} steps: keep the lookback at least that long "
+                f"(now {lookback}) and train longer.")
+    if best == "persistence":
+        return ("The series moves like a random walk: the last value is hard to beat. Predicting changes "
+                "(scaler last or diff) and more epochs help; often nothing beats it.")
+    return ("The model misses by more than the window's average: it has not learned the pattern yet; "
+            "train longer, raise the learning rate or check the scaler.")
+
+
+def metrics_rows(result: dict) -> list[dict]:
+    """Model and baselines as table rows (test part, original units), best MAE flagged."""
+    rows = [{"predictor": "model", **result["test"]}]
+    rows += [{"predictor": k.replace("_", " "), **v} for k, v in result["baselines"].items()]
+    rows = [{k: v for k, v in r.items() if k != "n"} for r in rows]
+    maes = [r["mae"] if r.get("mae") is not None and np.isfinite(r["mae"]) else np.inf for r in rows]
+    for i, r in enumerate(rows):
+        r["best"] = bool(np.isfinite(maes[i]) and maes[i] == min(maes))
+    return rows
+
+
+def predictions_frame(s) -> pd.DataFrame:
+    """One row per window (first horizon step): part, time index, date when known, true, predicted."""
+    frames = []
+    dates = None if s.prep.panel else getattr(s.data, "dates", None)
+    for name in ("train", "val", "test"):
+        part = getattr(s.prep, name)
+        if len(part):
+            pred = predict(s.model, part, s.prep.scaler, s.device)
+            f = pd.DataFrame({"part": name, "t": part.t0})
+            if dates is not None:
+                f["date"] = dates[part.t0]
+            f["true"], f["predicted"], f["persistence"] = part.y_raw[:, 0], pred[:, 0], part.last[:, 0]
+            frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def future_dates(dates: pd.DatetimeIndex | None, steps: int) -> tuple[pd.DatetimeIndex | None, str | None]:
+    """Dates of `steps` points after the series' end, from its inferred frequency, or (None, why not)."""
+    if dates is None or len(dates) < 3:
+        return None, None
+    freq = pd.infer_freq(dates[-min(len(dates), 50):])
+    if freq is None:
+        return None, "the dates are not evenly spaced, so forecast steps are counted, not dated"
+    return pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:], None
