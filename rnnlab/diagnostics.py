@@ -7,6 +7,7 @@ gradients vanish, and grows when they explode.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 
@@ -20,11 +21,14 @@ SATURATED = 0.95  # |tanh| above this, or sigmoid below 1 - this / above this, c
 
 
 def grad_norm_per_step(model: RecurrentRegressor, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """||dL/dh_t|| for every layer and step, averaged over the batch: array (layers, L).
+    """||dL/dh_t|| for every layer and step, averaged over the batch: array (layers, L), float64.
 
     L is each window's own squared error (summed over the horizon), so every sample's gradient is
-    that of its own loss. A zero leaf added to every h_t carries exactly dL/dh_t.
+    that of its own loss. A zero leaf added to every h_t carries exactly dL/dh_t. The whole pass
+    runs on a float64 copy of the model: through a long tanh recurrence the true gradient falls
+    far below float32's range (1e-45), where float32 would report exactly 0.
     """
+    twin, x, y = _float64(model, x, y)
     leaves: dict[tuple[int, int], torch.Tensor] = {}
 
     def hook(layer: int, t: int, h: torch.Tensor) -> torch.Tensor:
@@ -33,14 +37,22 @@ def grad_norm_per_step(model: RecurrentRegressor, x: torch.Tensor, y: torch.Tens
         return h + leaf
 
     with torch.enable_grad():
-        out = unroll(model, x, hook)
+        out = unroll(twin, x, hook)
         loss = ((out.y - y) ** 2).sum()
         keys = sorted(leaves)
         grads = torch.autograd.grad(loss, [leaves[k] for k in keys])
+    per_step = torch.stack([g.norm(dim=1).mean() for g in grads]).cpu().numpy()  # per sample, then batch mean
     norms = np.zeros((model.num_layers, x.shape[1]))
-    for (layer, t), g in zip(keys, grads):
-        norms[layer, t] = g.norm(dim=1).mean().item()  # per-sample norm, then batch mean
+    for (layer, t), v in zip(keys, per_step):
+        norms[layer, t] = v
     return norms
+
+
+def _float64(model: RecurrentRegressor, x: torch.Tensor, y: torch.Tensor):
+    """A float64 copy of the model and batch (on the CPU where the device has no float64, e.g. MPS)."""
+    device = torch.device("cpu") if x.device.type == "mps" else x.device
+    twin = copy.deepcopy(model).to(device=device, dtype=torch.float64).eval()
+    return twin, x.to(device, torch.float64), y.to(device, torch.float64)
 
 
 def input_connectivity(model: RecurrentRegressor, x: torch.Tensor) -> np.ndarray:
@@ -117,30 +129,48 @@ def probe_for_setup(s, batch: int = 32):
     return make_probe(x[:batch], y[:batch])
 
 
-def reading(grad_norms: np.ndarray, cell: str, lookback: int) -> str:
-    """One plain-language sentence about the gradient-over-time curve of the top layer."""
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: float) -> str:
+    """A positive number for people: 0.052, 3.1 × 10⁻⁷, 2 × 10¹²."""
+    if not np.isfinite(x) or x <= 0:
+        return f"{x:g}"
+    if 1e-3 <= x < 1e4:
+        return f"{x:.2g}"
+    exp = int(math.floor(math.log10(x)))
+    mant = x / 10 ** exp
+    head = "" if round(mant, 1) == 1 else f"{mant:.2g} × "
+    return f"{head}10{str(exp).translate(_SUPERSCRIPT)}"
+
+
+def reading(grad_norms: np.ndarray, cell: str, lag: int | None = None) -> str:
+    """One plain-language sentence about the gradient-over-time curve of the top layer.
+
+    Compares the gradient at the window's first step with the last one, or `lag` steps back when
+    the task has a known lag (the delay task)."""
     g = np.asarray(grad_norms, dtype=float)
     g = g[-1] if g.ndim == 2 else g
     last = g[-1]
     if not np.isfinite(g).all() or last <= 0:
         return "The gradient is not finite: training has diverged."
-    back = min(30, len(g) - 1)
-    if back < 1:
+    if len(g) < 2:
         return "The window is a single step: there is no recurrence to look through."
+    back = lag if lag is not None and 1 <= lag < len(g) else len(g) - 1
     ratio = g[-1 - back] / last
-    exp = int(math.floor(math.log10(ratio))) if ratio > 0 else -99
+    step, end = len(g) - back, len(g)
+    where = f"the task's lag ({back} steps back)" if back == lag else "the window's first step"
     if ratio < 1e-3:
-        return (f"The gradient reaching step {len(g) - back} is 10^{exp} of the one at step {len(g)}: "
-                f"it vanishes going back in time, so this {cell} cannot learn dependencies "
-                f"{back} steps long.")
+        return (f"The gradient reaching step {step} ({where}) is {sci(ratio)} of the one at step {end}: "
+                f"it vanishes going back in time, so this {cell} cannot learn dependencies {back} steps long.")
     if ratio > 10:
-        return (f"The gradient reaching step {len(g) - back} is {ratio:.3g} times the one at step {len(g)}: "
-                f"it explodes going back in time; clip gradients or lower the W_hh gain.")
+        return (f"The gradient reaching step {step} ({where}) is {sci(ratio)} times the one at step {end}: "
+                "it explodes going back in time; clip gradients or lower the W_hh gain.")
     if ratio < 0.1:
-        return (f"The gradient {back} steps back is {ratio:.2g} of the one at the last step: it fades, "
-                f"so dependencies that long are learned slowly if at all.")
-    return (f"The gradient {back} steps back is {ratio:.2g} times the one at the last step: "
-            f"it survives the recurrence, so dependencies that long can be learned.")
+        return (f"The gradient {back} steps back ({where}) is {sci(ratio)} of the one at the last step: "
+                "it fades, so dependencies that long are learned slowly if at all.")
+    return (f"The gradient {back} steps back ({where}) is {sci(ratio)} times the one at the last step: "
+            "it survives the recurrence, so dependencies that long can be learned.")
 
 
 def order_units(hidden: np.ndarray, how: str = "mean") -> np.ndarray:

@@ -6,7 +6,7 @@ from torch import nn
 
 from rnnlab.config import ModelConfig
 from rnnlab.diagnostics import (grad_norm_per_step, input_connectivity, make_probe, reading,
-                                recurrent_spectrum, saturation, window_states)
+                                recurrent_spectrum, saturation, sci, window_states)
 from rnnlab.experiment import run_experiment, setup
 from rnnlab.job import TrainingJob
 from rnnlab.models import build_model, unroll
@@ -44,10 +44,10 @@ def reference_grad_norms(m, x, y):
     leaves, inp = [], x
     for layer in range(m.num_layers):
         kw = {"nonlinearity": "relu" if m.cell == "rnn-relu" else "tanh"} if m.cell.startswith("rnn") else {}
-        cell = cell_cls(inp.shape[-1], m.hidden_size, **kw)
+        cell = cell_cls(inp.shape[-1], m.hidden_size, dtype=x.dtype, **kw)
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(cell, name).data.copy_(getattr(m.rnn, f"{name}_l{layer}").data)
-        h = torch.zeros(x.shape[0], m.hidden_size)
+        h = torch.zeros(x.shape[0], m.hidden_size, dtype=x.dtype)
         c = torch.zeros_like(h)
         outs, row = [], []
         for t in range(x.shape[1]):
@@ -85,8 +85,30 @@ def test_vanishing_gradient_in_tanh_rnn():
     m = build_model(ModelConfig(cell="rnn", hidden=32), 1, 1)
     g = grad_norm_per_step(m, torch.randn(32, 60, 1), torch.randn(32, 1))[0]
     assert g[-31] / g[-1] < 1e-3
-    text = reading(g, "rnn", 60)
-    assert "vanishes" in text and "10^-" in text and "30 steps" in text
+    text = reading(g, "rnn")
+    assert "vanishes" in text and "step 1 (the window's first step)" in text and "59 steps long" in text
+    assert f"is {sci(g[0] / g[-1])} of" in text and "10⁻" in text and "^" not in text
+    lagged = reading(g, "rnn", lag=30)
+    assert "step 30 (the task's lag (30 steps back))" in lagged and "30 steps long" in lagged
+
+
+def reference_grad_norms_64(m, x, y):
+    """The autograd reference above, run on a float64 copy of the model."""
+    import copy
+    return reference_grad_norms(copy.deepcopy(m).double(), x.double(), y.double())
+
+
+def test_long_tanh_window_gradient_stays_positive_and_exact():
+    """Lookback 150: the true gradient at the first steps is far below float32's smallest number,
+    so a float32 pass reports exact zeros; ours is positive, finite and matches float64 autograd."""
+    torch.manual_seed(0)
+    m = build_model(ModelConfig(cell="rnn", hidden=32), 1, 1).eval()
+    x, y = torch.randn(16, 150, 1), torch.randn(16, 1)
+    ours = grad_norm_per_step(m, x, y)[0]
+    ref = reference_grad_norms_64(m, x, y)[0]
+    assert (ours > 0).all() and np.isfinite(ours).all()
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=0)
+    assert (reference_grad_norms(m, x, y)[0] == 0).sum() > 20  # a float32 pass reports zeros (47 here)
 
 
 def test_exploding_gradient_in_relu_rnn_and_clipping_keeps_it_finite(tiny_config):
@@ -94,7 +116,7 @@ def test_exploding_gradient_in_relu_rnn_and_clipping_keeps_it_finite(tiny_config
     m = build_model(ModelConfig(cell="rnn-relu", hidden=32, init="identity", init_gain=1.1), 1, 1)
     g = grad_norm_per_step(m, torch.rand(32, 60, 1), torch.randn(32, 1))[0]
     assert g[0] > g[-1] and g[-31] / g[-1] > 10  # grows going back in time
-    assert "explodes" in reading(g, "rnn-relu", 60)
+    assert "explodes" in reading(g, "rnn-relu")
     cfg = tiny_config
     cfg.data.lookback, cfg.data.length = 60, 600
     cfg.model.cell, cfg.model.hidden, cfg.model.init, cfg.model.init_gain = "rnn-relu", 32, "identity", 1.1

@@ -163,7 +163,7 @@ def test_inspect_page_shows_vanishing_gradient_in_words(app):
     assert snap.state == "completed" and snap.probes
     open_page(app, "inspect")
     words = " ".join(w.value for w in app.warning)
-    assert "vanishes" in words and "cannot learn dependencies 30 steps long" in words
+    assert "vanishes" in words and "cannot learn dependencies 59 steps long" in words and "10⁻" in words
     keys = {c.proto.id.rsplit("-", 1)[-1] for c in app.get("plotly_chart")}
     assert keys == {"grad_t", "grad_hist", "connectivity", "spectrum", "hidden_map"}  # no gates in a plain RNN
     app.radio(key="unit_order").set_value("cluster").run()

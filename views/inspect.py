@@ -4,18 +4,20 @@ import streamlit as st
 import torch
 
 from rnnlab import plots_inside as pi
+from rnnlab.data.generators import task_lag
 from rnnlab.diagnostics import order_units, reading, saturation, window_states
 
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
 
 
-def gradient_section(snap, cell: str, lookback: int) -> None:
+def gradient_section(snap, cfg) -> None:
     probes = snap.probes
     steps = [p.step for p in probes]
     pick = st.select_slider("Probe (training step)", steps, value=steps[-1], key="probe_step") \
         if len(steps) > 1 else steps[0]
     probe = probes[steps.index(pick)]
-    words = reading(probe.grad_norm_per_t, cell, lookback)
+    lag = task_lag(cfg.data.generator, cfg.data.params) if cfg.data.csv_path is None else None
+    words = reading(probe.grad_norm_per_t, cfg.model.cell, lag)
     (st.warning if ("vanishes" in words or "explodes" in words) else st.info)(words)
     left, right = st.columns(2)
     left.plotly_chart(pi.grad_over_time(probe.grad_norm_per_t,
@@ -67,7 +69,7 @@ def main() -> None:
     st.markdown(f"**{cfg.model.cell}**, {cfg.model.hidden} units × {cfg.model.layers} layer(s), "
                 f"window of {cfg.data.lookback} steps · {len(snap.probes)} probes · run {snap.state}")
     st.subheader("The gradient at every time step")
-    gradient_section(snap, cfg.model.cell, cfg.data.lookback)
+    gradient_section(snap, cfg)
     st.subheader("Hidden states and gates")
     window_section(job, snap)
     if not np.isfinite(snap.probes[-1].spectral_radius):

@@ -198,3 +198,10 @@ def generate(name: str, *, length: int = 1000, samples: int = 1000, lookback: in
     if spec.kind == "panel":
         return spec.fn(samples, lookback, rng, **kwargs)
     return spec.fn(length, rng, **kwargs)
+
+
+def task_lag(name: str, params: dict[str, float] | None = None) -> int | None:
+    """How many steps back a memory task's answer lies, when it is one fixed lag (the delay task)."""
+    if name != "delay":
+        return None
+    return int((params or {}).get("lag", GENERATORS["delay"].params["lag"].default))
