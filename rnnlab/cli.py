@@ -176,6 +176,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     result, s = run_experiment(cfg, callbacks=None if args.json else [_progress])
     if args.save:
         save_run(args.save, cfg, s.model, s.prep.scaler, result["history"], _clean(result))
+    from rnnlab.report import verdict
+    v = verdict(result)
+    result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
     result = _clean(result)
     if args.json:
         print(json.dumps(result))
@@ -187,6 +190,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         mse = "n/a" if m["mse"] is None else f"{m['mse']:.5g}"
         mae = "n/a" if m["mae"] is None else f"{m['mae']:.5g}"
         print(f"  {name:15s} test MSE {mse:>12s}  MAE {mae:>10s}")
+    print(v.line)
+    for note in result["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

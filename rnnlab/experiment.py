@@ -88,6 +88,7 @@ def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
     result["test"] = ev["model"]
     result["baselines"] = ev["baselines"]
     result["seasonal_period"] = ev["period"]
+    result["notes"] = list(getattr(s.data, "notes", []))  # what the loader decided, warnings first-class
     if not np.isfinite(result["test"]["mse"]):
         result["test"] = {k: None if isinstance(v, float) else v for k, v in result["test"].items()}
     return result
