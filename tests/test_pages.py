@@ -225,3 +225,18 @@ def test_data_page_integer_generator_parameter_shows_as_integer(app):
     app.selectbox(key="w_data_generator").set_value("delay").run()
     lag = app.number_input(key="w_param_delay__lag")
     assert lag.value == 10 and isinstance(lag.value, int) and lag.proto.format == "%d"
+
+
+def test_data_page_flags_an_ambiguous_column_and_the_override_settles_it(app):
+    """`1.037`-style cells only (1.037 or 1037?): a warning; the explicit format silences it."""
+    rows = [f"2024-{1 + i // 28:02d}-{1 + i % 28:02d};" + f"{1000 + 37 * (i % 9):,}".replace(",", ".")
+            for i in range(120)]
+    upload(app, "amb.csv", ("date;sales\n" + "\n".join(rows) + "\n").encode())
+    assert any("could mean" in w.value for w in app.warning), [w.value for w in app.warning]
+    assert app.session_state["w_data_column"] == "sales"
+    app.selectbox(key="w_data_decimal").set_value(",").run()
+    app.selectbox(key="w_data_thousands").set_value(".").run()
+    assert not app.exception and not app.error
+    cfg_data = app.session_state["store"]
+    assert cfg_data["w_data_decimal"] == "," and cfg_data["w_data_thousands"] == "."
+    assert not any("could mean" in w.value for w in app.warning)

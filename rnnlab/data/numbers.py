@@ -20,7 +20,7 @@ import pandas as pd
 # Thousands separators by name (names travel in configs, URLs and CLI flags).
 THOUSANDS_CHARS = {"none": "", ",": ",", ".": ".", "space": " \u00a0\u202f", "'": "'\u2019"}
 NA_TOKENS = frozenset({"", "na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "?", "missing",
-                       "#n/a", "nil", "."})
+                       "#n/a", "nil", ".", "n.v.", "#nv", "k.a.", "n.d.", "nd", "s.o."})
 INF_TOKENS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "∞", "-∞", "+∞"})
 MAX_SAMPLE = 20_000  # distinct values used to decide a column's format (all are converted after)
 
