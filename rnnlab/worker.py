@@ -19,6 +19,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.train import Control, Done, EpochEnd, Probe
 
 FLUSH_S = 0.05
+PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics"]  # imports only, no CUDA
 _ctx = None
 _ctx_lock = threading.Lock()
 
@@ -29,7 +30,7 @@ def context():
     with _ctx_lock:
         if _ctx is None:
             ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["torch", "rnnlab.experiment", "rnnlab.diagnostics", "rnnlab._preload"])
+            ctx.set_forkserver_preload(PRELOAD)
             _ctx = ctx
         return _ctx
 
@@ -60,8 +61,7 @@ def start(process) -> None:
 
 
 def _noop() -> None:
-    from rnnlab.train import warm_up
-    warm_up()
+    """Nothing: starting one child is what starts the forkserver (and its preload)."""
 
 
 def warm_up() -> None:

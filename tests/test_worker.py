@@ -1,0 +1,51 @@
+"""The training forkserver's preload must never touch CUDA (children could not use the GPU)."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from rnnlab.worker import PRELOAD
+
+# Pretend a GPU exists, and make every call that would create a CUDA context raise.
+TRAPS = textwrap.dedent("""
+    import sys
+    import torch
+    def trap(name):
+        def f(*a, **k):
+            raise SystemExit(f"CUDA touched: {name}")
+        return f
+    torch.cuda.is_available = lambda: True
+    torch.backends.cuda.is_built = lambda: True
+    torch.accelerator.is_available = lambda: True
+    torch.accelerator.current_accelerator = lambda check_available=False: torch.device("cuda")
+    for name in ("is_current_stream_capturing", "init", "_lazy_init", "device_count", "current_device",
+                 "current_stream", "synchronize", "get_device_name", "get_device_properties"):
+        setattr(torch.cuda, name, trap("torch.cuda." + name))
+    for name in ("current_stream", "device_count", "synchronize", "set_device_index", "current_device_index"):
+        setattr(torch.accelerator, name, trap("torch.accelerator." + name))
+""")
+
+
+def run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", TRAPS + code], capture_output=True, text=True, timeout=120)
+
+
+def test_preload_imports_without_any_cuda_call():
+    proc = run(f"for m in {PRELOAD!r}: __import__(m)\n"
+               "assert 'torch._dynamo' in sys.modules  # the first optimizer step's lazy import is paid\n"
+               "assert not torch.cuda.is_initialized()\nprint('clean')")
+    assert proc.returncode == 0 and "clean" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_traps_catch_an_optimizer_step():
+    """The check above can fail: the old preload (an optimizer step) trips the traps."""
+    proc = run("from rnnlab.train import warm_up\nwarm_up()\nprint('clean')")
+    assert proc.returncode != 0 and "CUDA touched" in proc.stderr + proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_process_job_trains_after_the_import_only_preload(tiny_config):
+    from rnnlab.job import TrainingJob
+    job = TrainingJob(tiny_config, mode="process").start()
+    assert job.join(60) and job.snapshot().state == "completed"
