@@ -3,22 +3,32 @@
 The page scripts live in views/, not pages/: a folder named pages/ next to the entry point
 switches Streamlit (AppTest in particular) to its legacy multipage mode, which runs a page
 script without this file, so the shared state and sidebar would be skipped.
+
+Everything runs under `if __name__ == "__main__"`, multiprocessing's rule for a main module:
+Streamlit runs this file as __main__, and each training child (rnnlab/worker.py) re-imports the
+main module as __mp_main__, which must then do nothing (no Streamlit calls, no imports to pay).
 """
-import streamlit as st
 
-from ui import sidebar, state
 
-st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide")
-state.init_state()
+def main() -> None:
+    import streamlit as st
 
-PAGES = [
-    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("views/data.py", title="Data", icon=":material/show_chart:"),
-    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("views/predict.py", title="Predict", icon=":material/target:"),
-    st.Page("views/inspect.py", title="Inspect", icon=":material/visibility:"),
-]
-page = st.navigation(PAGES)
-slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
-page.run()
-sidebar.render(slots, poll=page.url_path != "train")
+    from ui import sidebar, state
+
+    st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide")
+    state.init_state()
+    pages = [
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("views/data.py", title="Data", icon=":material/show_chart:"),
+        st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("views/predict.py", title="Predict", icon=":material/target:"),
+        st.Page("views/inspect.py", title="Inspect", icon=":material/visibility:"),
+    ]
+    page = st.navigation(pages)
+    slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
+    page.run()
+    sidebar.render(slots, poll=page.url_path != "train")
+
+
+if __name__ == "__main__":
+    main()

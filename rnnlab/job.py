@@ -7,6 +7,7 @@ at once on a server; `JobRegistry` stops jobs whose owner (a browser session) ha
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import traceback
@@ -18,32 +19,47 @@ from rnnlab.errors import RnnlabError
 from rnnlab.train import Control, Done, EpochEnd, Probe, StepEnd
 
 MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
+STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
+KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
+PAUSE_LIMIT_S = 600.0  # a job paused this long is stopped (results kept), freeing its slot
 FINISHED = ("completed", "stopped", "early-stop", "diverged", "error")
 _ids = itertools.count(1)
 
 
 class JobSlots:
-    """A server-wide cap on simultaneously training jobs."""
+    """A server-wide cap on simultaneously training jobs, served first come, first served."""
 
     def __init__(self, max_jobs: int = 2):
         self.max_jobs = max_jobs
-        self._sem = threading.Semaphore(max_jobs)
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: list[object] = []  # tickets of waiting jobs, oldest first
         self.in_use = 0
 
-    def acquire(self, control: Control, poll: float = 0.1) -> bool:
-        """Wait for a free slot; give up (False) if the job is stopped while waiting."""
-        while not control.stopped:
-            if self._sem.acquire(timeout=poll):
-                with self._lock:
-                    self.in_use += 1
-                return True
-        return False
+    def acquire(self, control: Control, ticket: object | None = None, poll: float = 0.1) -> bool:
+        """Wait for a free slot in queue order; give up (False) if the job is stopped while waiting."""
+        ticket = ticket if ticket is not None else object()
+        with self._cond:
+            self._queue.append(ticket)
+            try:
+                while not control.stopped:
+                    if self._queue[0] is ticket and self.in_use < self.max_jobs:
+                        self.in_use += 1
+                        return True
+                    self._cond.wait(poll)
+                return False
+            finally:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
+
+    def position(self, ticket: object) -> int | None:
+        """1 for the next job to get a slot; None when not waiting."""
+        with self._cond:
+            return self._queue.index(ticket) + 1 if ticket in self._queue else None
 
     def release(self) -> None:
-        with self._lock:
+        with self._cond:
             self.in_use -= 1
-        self._sem.release()
+            self._cond.notify_all()
 
 
 @dataclass
@@ -65,6 +81,7 @@ class Snapshot:
     history: list[dict] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
     result: dict | None = None
+    queue_position: int | None = None  # place in the server's queue while waiting for a slot
 
     @property
     def progress(self) -> float:
@@ -87,8 +104,15 @@ class TrainingJob:
 
     def __init__(self, config: RunConfig, data=None, slots: JobSlots | None = None,
                  owner: str | None = None, probe_factory: Callable | None = None,
-                 mode: str = "thread", cpu_threads: int | None = None):
+                 mode: str = "thread", cpu_threads: int | None = None,
+                 stop_grace: float = STOP_GRACE_S, pause_limit: float = PAUSE_LIMIT_S):
         self.id = next(_ids)
+        self.stop_grace, self.pause_limit = stop_grace, pause_limit
+        self._stop_at: float | None = None  # monotonic time of the first stop request
+        self._paused_at: float | None = None
+        self._stop_note: str | None = None  # why the job was stopped, when it was not the user
+        self.child_pid: int | None = None
+        self._ended_by_us = False  # the child was terminated or killed after the stop grace
         # mode "process": train in a forkserver child with its own GIL (what the app uses; see
         # rnnlab/worker.py); "thread": train in this process (scripts, tests).
         self.mode = mode
@@ -122,20 +146,24 @@ class TrainingJob:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, note: str | None = None) -> None:
+        """Ask the loop to stop; in process mode the child is ended if it does not within the grace."""
+        with self._lock:
+            if self._stop_at is None:
+                self._stop_at, self._stop_note = time.monotonic(), note
         self.control.stop()
 
     def pause(self) -> None:
         with self._lock:
             if self._state == "running":
                 self.control.pause()
-                self._state = "paused"
+                self._state, self._paused_at = "paused", time.monotonic()
 
     def resume(self) -> None:
         with self._lock:
             if self._state == "paused":
                 self.control.resume()
-                self._state = "running"
+                self._state, self._paused_at = "running", None
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -161,7 +189,7 @@ class TrainingJob:
                     self._probes = self._probes[:-1:2] + self._probes[-1:]
 
     def _run(self) -> None:
-        if self.slots is not None and not self.slots.acquire(self.control):
+        if self.slots is not None and not self.slots.acquire(self.control, ticket=self):
             self._finish("stopped", "stopped before a training slot was free")
             return
         try:
@@ -206,12 +234,15 @@ class TrainingJob:
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=child_main, name=f"rnnlab-job-{self.id}", daemon=True,
                            args=(self.config.to_dict(), s.data, send, self.control, self.probe_factory,
-                                 self.cpu_threads))
+                                 self.cpu_threads, os.getpid()))
         start(proc)
+        self.child_pid = proc.pid
         send.close()
         try:
             while True:
                 if not receive.poll(0.2):
+                    if self._enforce(proc):
+                        return
                     if not proc.is_alive() and not receive.poll(0):
                         self._finish("error", f"the training process ended unexpectedly (exit code {proc.exitcode})")
                         return
@@ -233,41 +264,83 @@ class TrainingJob:
                     self._finish("error", msg[1])
                     return
         except EOFError:
-            self._finish("error", "the training process closed its pipe before finishing")
+            if self._ended_by_us:
+                self._finish_ended()
+            else:
+                self._finish("error", "the training process closed its pipe before finishing")
         finally:
             receive.close()
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
 
+    def _enforce(self, proc) -> bool:
+        """Lifecycle rules, checked while waiting for the child; True once the child was ended.
+
+        A job paused longer than `pause_limit` is stopped (its results are kept) to free its slot.
+        A child that has not finished `stop_grace` seconds after Stop (stuck in a long step or
+        probe) gets SIGTERM, and SIGKILL KILL_GRACE_S later."""
+        now = time.monotonic()
+        if self._paused_at is not None and now - self._paused_at > self.pause_limit:
+            self._paused_at = None
+            self.stop(f"paused for more than {self.pause_limit:g} s: stopped to free the training slot; "
+                      "the results so far are kept")
+        if self._stop_at is None or now - self._stop_at < self.stop_grace:
+            return False
+        if proc.is_alive():
+            self._ended_by_us = True
+            if now - self._stop_at < self.stop_grace + KILL_GRACE_S:
+                proc.terminate()
+            else:
+                proc.kill()
+            return False
+        self._finish_ended()
+        return True
+
+    def _finish_ended(self) -> None:
+        self._finish("stopped", f"the training process did not stop within {self.stop_grace:g} s "
+                     "(busy in a long step or probe), so it was ended; no results were kept")
+
     def _finish(self, state: str, message: str) -> None:
         with self._lock:
+            if state == "stopped" and self._stop_note:
+                message = self._stop_note
             self._state, self._message = state, message
 
     def snapshot(self) -> Snapshot:
         """Copy the progress under the lock; never blocks the training thread for long."""
         with self._lock:
             elapsed = time.perf_counter() - self._started if self._started else 0.0
+            position = self.slots.position(self) if self.slots is not None and self._state == "queued" else None
             return Snapshot(self.id, self._state, self._message, self._steps[-1] if self._steps else 0,
                             self._total_steps, self._epoch, self.config.train.epochs, elapsed, self._rate,
                             list(self._steps), list(self._losses), list(self._grads),
-                            list(self._history), list(self._probes), self.result)
+                            list(self._history), list(self._probes), self.result, position)
 
 
 class JobRegistry:
-    """Jobs by owner; a watchdog stops jobs whose owner has been gone for `grace` seconds."""
+    """Jobs by owner (a browser session), kept alive by the owner's heartbeats.
 
-    def __init__(self, is_alive: Callable[[str], bool], grace: float = 5.0, interval: float = 1.0):
-        self.is_alive, self.grace, self.interval = is_alive, grace, interval
+    Every rerun and every polling fragment of a session calls `touch(owner)`; a job whose owner
+    has not been seen for `grace` seconds is stopped (the app uses Streamlit's
+    server.disconnectedSessionTTL, so a network blip shorter than that keeps the run)."""
+
+    def __init__(self, grace: float = 120.0, interval: float = 1.0):
+        self.grace, self.interval = grace, interval
         self._jobs: dict[str, TrainingJob] = {}
-        self._gone_since: dict[str, float] = {}
+        self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._watch, name="rnnlab-job-watchdog", daemon=True).start()
+
+    def touch(self, owner: str) -> None:
+        with self._lock:
+            self._seen[owner] = time.monotonic()
 
     def put(self, owner: str, job: TrainingJob) -> None:
         with self._lock:
             old = self._jobs.get(owner)
             self._jobs[owner] = job
+            self._seen[owner] = time.monotonic()
         if old is not None and old is not job:
             old.stop()  # one job per session: a new run replaces the old one
 
@@ -284,11 +357,12 @@ class JobRegistry:
         now = time.monotonic()
         with self._lock:
             for owner, job in list(self._jobs.items()):
-                if self.is_alive(owner):
-                    self._gone_since.pop(owner, None)
-                    continue
-                since = self._gone_since.setdefault(owner, now)
-                if now - since >= self.grace:
-                    job.stop()
+                if now - self._seen.get(owner, now) >= self.grace:
+                    job.stop(f"the browser session went away ({self.grace:g} s without a sign of it)")
                     del self._jobs[owner]
-                    self._gone_since.pop(owner, None)
+                    self._seen.pop(owner, None)
+                elif not job.alive:
+                    del self._jobs[owner]  # finished: nothing to watch
+            for owner, seen in list(self._seen.items()):  # sessions without a job: forget them
+                if owner not in self._jobs and now - seen >= self.grace:
+                    del self._seen[owner]

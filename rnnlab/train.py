@@ -238,7 +238,7 @@ class Trainer:
                 rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
                 self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, cfg.lr, rate))
                 schedule.record_step(time.perf_counter() - step_clock)
-                if schedule.due(self.steps):
+                if schedule.due(self.steps) and not self.control.stopped:
                     probe_clock = time.perf_counter()
                     self.emit(self.probe(model, self.steps))
                     model.train()
@@ -268,7 +268,7 @@ class Trainer:
         if best_state is not None:
             model.load_state_dict(best_state)
         model.eval()
-        if schedule.every and self.steps and done.reason != "diverged":
+        if schedule.every and self.steps and done.reason not in ("diverged", "stopped"):
             self.emit(self.probe(model, self.steps))  # the final weights, outside train_seconds
         self.emit(done)
         return done

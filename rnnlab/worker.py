@@ -11,6 +11,7 @@ probe and the final Done); the trained weights come back as numpy arrays with th
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
@@ -19,6 +20,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.train import Control, Done, EpochEnd, Probe
 
 FLUSH_S = 0.05
+PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics"]  # imports only, no CUDA
 _ctx = None
 _ctx_lock = threading.Lock()
@@ -36,28 +38,9 @@ def context():
 
 
 def start(process) -> None:
-    """Start a child without re-running the parent's __main__ in it.
-
-    multiprocessing normally re-imports the parent's main script in the child; under Streamlit that
-    script is app.py, which must never run outside the server. Our target lives in this module, so
-    the child needs nothing from __main__: drop that step while this start() runs.
-    """
-    from multiprocessing import spawn
-
-    original = spawn.get_preparation_data
-
-    def without_main(name):
-        data = original(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-        return data
-
-    with _ctx_lock:
-        spawn.get_preparation_data = without_main
-        try:
-            process.start()
-        finally:
-            spawn.get_preparation_data = original
+    """Start a child. It re-imports the server's main module (app.py) as __mp_main__, which does
+    nothing there: app.py keeps all its work under `if __name__ == "__main__"`."""
+    process.start()
 
 
 def _noop() -> None:
@@ -81,13 +64,39 @@ class ProcessControl(Control):
         self._running.set()
 
 
-def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def exit_with_parent(server_pid: int, interval: float = PARENT_CHECK_S) -> None:
+    """End this child when the server that asked for it is gone, or the forkserver died (orphaned:
+    our parent process changed), whatever the loop is doing, paused or inside a long step."""
+    ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != ppid or not _alive(server_pid):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()
+
+
+def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads,
+               server_pid: int) -> None:
     """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train)."""
     import torch
 
     from rnnlab.config import RunConfig
     from rnnlab.experiment import setup, train
 
+    exit_with_parent(server_pid)
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
     buf: list = []

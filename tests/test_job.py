@@ -1,10 +1,15 @@
 """TrainingJob in both modes, the server-wide slots and the session watchdog."""
+import signal
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from rnnlab.experiment import run_experiment
-from rnnlab.job import JobRegistry, JobSlots, TrainingJob
+from rnnlab.job import KILL_GRACE_S, JobRegistry, JobSlots, TrainingJob
 
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
@@ -66,18 +71,117 @@ def test_slots_queue_and_release(tiny_config):
     assert first.join(5) and second.join(5) and slots.in_use == 0
 
 
-def test_registry_stops_jobs_of_gone_sessions(tiny_config):
-    alive = {"a": True, "b": True}
-    reg = JobRegistry(lambda owner: alive[owner], grace=0.2, interval=0.05)
+def test_registry_stops_jobs_of_sessions_without_heartbeat(tiny_config):
+    reg = JobRegistry(grace=0.3, interval=0.05)
     tiny_config.train.epochs = 2000
-    jobs = {o: TrainingJob(tiny_config, owner=o).start() for o in alive}
+    jobs = {o: TrainingJob(tiny_config, owner=o).start() for o in "ab"}
     for o, j in jobs.items():
         reg.put(o, j)
-    alive["a"] = False
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:  # only "b" keeps sending heartbeats
+        reg.touch("b")
+        time.sleep(0.05)
     assert jobs["a"].join(timeout=5)
-    assert jobs["a"].snapshot().state == "stopped" and jobs["b"].alive
+    snap = jobs["a"].snapshot()
+    assert snap.state == "stopped" and "session went away" in snap.message and jobs["b"].alive
     replacement = TrainingJob(tiny_config, owner="b").start()
     reg.put("b", replacement)  # one job per session: the old one is stopped
     assert jobs["b"].join(timeout=5) and replacement.alive
     replacement.stop()
     assert replacement.join(5) and reg.running() == 0
+
+
+def test_slots_report_queue_positions(tiny_config):
+    from rnnlab.train import Control
+    slots = JobSlots(1)
+    holder, waiters = Control(), [Control() for _ in range(2)]
+    assert slots.acquire(holder, ticket="first")
+    threads = [threading.Thread(target=slots.acquire, args=(c, f"w{i}")) for i, c in enumerate(waiters)]
+    for t in threads:
+        t.start()
+        time.sleep(0.15)
+    assert (slots.position("w0"), slots.position("w1"), slots.position("first")) == (1, 2, None)
+    slots.release()
+    threads[0].join(2)
+    assert slots.in_use == 1 and slots.position("w1") == 1
+    waiters[1].stop()
+    threads[1].join(2)
+    slots.release()
+    assert slots.in_use == 0
+
+
+def stuck_probe(setup):
+    """A probe that never returns: the child is busy where no stop flag is checked."""
+    return lambda model, step: time.sleep(3600)
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # zombie: ended
+    except FileNotFoundError:
+        return True
+
+
+def test_stop_ends_a_child_stuck_in_a_probe_within_the_grace(tiny_config):
+    tiny_config.train.probe_every = 1
+    job = TrainingJob(tiny_config, mode="process", probe_factory=stuck_probe, stop_grace=0.5).start()
+    deadline = time.monotonic() + 20
+    while job.snapshot().step < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # now inside the probe after step 1
+    t = time.perf_counter()
+    job.stop()
+    assert job.join(timeout=0.5 + KILL_GRACE_S + 3)
+    snap = job.snapshot()
+    assert snap.state == "stopped" and "did not stop within 0.5 s" in snap.message, snap.message
+    assert time.perf_counter() - t < 0.5 + KILL_GRACE_S + 1.5 and process_gone(job.child_pid)
+
+
+def test_a_paused_job_past_the_limit_stops_frees_its_slot_and_keeps_results(tiny_config):
+    tiny_config.train.epochs = 2000
+    slots = JobSlots(1)
+    job = TrainingJob(tiny_config, mode="process", slots=slots, pause_limit=0.5).start()
+    while job.snapshot().step < 3:
+        time.sleep(0.02)
+    job.pause()
+    assert job.join(timeout=10)
+    snap = job.snapshot()
+    assert snap.state == "stopped" and "paused for more than 0.5 s" in snap.message
+    assert snap.result is not None and snap.result["test"]["mae"] is not None
+    assert slots.in_use == 0
+
+
+SERVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from rnnlab.config import RunConfig
+from rnnlab.job import TrainingJob
+cfg = RunConfig()
+cfg.data.generator, cfg.data.length, cfg.data.lookback = "sine", 300, 20
+cfg.model.hidden, cfg.train.epochs, cfg.train.device = 8, 100000, "cpu"
+job = TrainingJob(cfg, mode="process").start()
+while job.snapshot().step < 2:
+    time.sleep(0.05)
+if {pause}:
+    job.pause()
+print(job.child_pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("pause", [False, True], ids=["training", "paused"])
+def test_child_exits_when_its_server_is_killed(pause):
+    root = str(Path(__file__).resolve().parent.parent)
+    server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, pause=pause)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(server.stdout.readline())
+        assert not process_gone(child)
+        server.send_signal(signal.SIGKILL)
+        server.wait(5)
+        deadline = time.monotonic() + 10
+        while not process_gone(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process_gone(child), "the training child outlived its server by 10 s"
+    finally:
+        server.kill()

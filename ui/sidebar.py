@@ -53,6 +53,7 @@ def render(slots: dict, poll: bool = True) -> None:
 
 
 def _status() -> None:
+    state.heartbeat()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     st.caption(f"**Run:** {status_line(snap)}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from dataclasses import fields
 
 import streamlit as st
@@ -36,6 +37,7 @@ def init_state() -> None:
     from its on_change callback (see `bind`), which runs before this function.
     """
     warm_up_torch()
+    heartbeat()
     store = st.session_state.setdefault("store", {})
     defaults = RunConfig()
     defaults.train.probe_every = -1  # unlike the CLI, the app probes by default (auto-spaced)
@@ -155,21 +157,29 @@ def job_slots() -> JobSlots:
     return JobSlots(MAX_JOBS)
 
 
-def _session_alive(session_id: str) -> bool:
-    from streamlit.runtime import Runtime
-    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
-
-
 @st.cache_resource
 def job_registry() -> JobRegistry:
-    """Server-wide: stops the job of a browser session that has gone away."""
-    return JobRegistry(_session_alive, grace=5.0)
+    """Server-wide: stops the job of a browser session that has gone away, after as long as
+    Streamlit itself keeps a disconnected session (server.disconnectedSessionTTL)."""
+    return JobRegistry(grace=float(st.get_option("server.disconnectedSessionTTL")))
 
 
 def session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
+    """This browser session's own id, kept in its session state (a public API, unlike Streamlit's)."""
+    return st.session_state.setdefault("owner_id", uuid.uuid4().hex)
+
+
+def heartbeat() -> None:
+    """Tell the registry this session is still here: every rerun and every polling fragment calls it."""
+    job_registry().touch(session_id())
+
+
+def job_threads(cores: int | None = None, max_jobs: int = MAX_JOBS) -> int:
+    """CPU threads per training job: the machine's cores shared by the job slots, one left for the
+    server; one on a 2-core machine, where a second thread pool beside the server's made training
+    2-3x slower (see rnnlab/job.py)."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, (cores - 1) // max_jobs)
 
 
 def start_job(cfg: RunConfig, data) -> TrainingJob:
@@ -180,7 +190,7 @@ def start_job(cfg: RunConfig, data) -> TrainingJob:
     from rnnlab.diagnostics import probe_for_setup
 
     job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
-                      mode="process", cpu_threads=1)  # own GIL: the server cannot slow training (rnnlab/worker.py)
+                      mode="process", cpu_threads=job_threads())  # own GIL (rnnlab/worker.py)
     job_registry().put(session_id(), job)
     st.session_state.job = job.start()
     return job

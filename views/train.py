@@ -87,7 +87,8 @@ def buttons(job, snap) -> None:
 
 
 def slots_caption() -> None:
-    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS}")
+    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS} · "
+               f"{state.job_threads()} CPU thread(s) per run")
 
 
 def progress_text(snap) -> str:
@@ -98,10 +99,12 @@ def progress_text(snap) -> str:
 
 def live_panel() -> None:
     """Progress and loss: redrawn every REFRESH_S while training."""
+    state.heartbeat()
     job = st.session_state.job
     snap = job.snapshot()
     if snap.state == "queued":
-        st.info("Waiting for a free training slot: other sessions are training on this server.")
+        place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
+        st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     st.progress(snap.progress, text=progress_text(snap))
     slots_caption()
     base = state.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
@@ -133,6 +136,8 @@ def gradient_panel() -> None:
 
 
 def outcome(snap) -> None:
+    if snap.state == "stopped" and snap.result is None:
+        st.warning(f"Stopped — {snap.message}")
     if snap.state == "diverged":
         st.error(f"Training diverged — {snap.message}")
     elif snap.state == "error":
