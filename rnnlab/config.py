@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
@@ -32,6 +33,51 @@ def _choice(value, choices: tuple[str, ...], what: str) -> None:
         raise ConfigError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}.")
 
 
+# Limits that keep one user from exhausting a shared server; each refusal names the limit.
+LIMITS = {
+    "length": (10, 2_000_000),  # points in a generated series
+    "samples": (10, 200_000),  # independent windows of a panel generator
+    "data_seed": (0, 2**32 - 1),
+    "lookback": (1, 5_000),
+    "horizon": (1, 500),
+    "inputs": (0, 64),  # extra input columns
+    "hidden": (1, 2_048),
+    "layers": (1, 8),
+    "epochs": (1, 100_000),
+    "batch_size": (1, 65_536),
+    "seed": (0, 2**32 - 1),
+    "patience": (0, 100_000),
+    "probe_every": (-1, 1_000_000),
+}
+FLOAT_LIMITS = {
+    "val_fraction": (0.0, 0.8), "test_fraction": (0.0, 0.8), "dropout": (0.0, 0.99), "init_gain": (0.0, 100.0),
+    "lr": (0.0, 1000.0), "momentum": (0.0, 1.0), "weight_decay": (0.0, 10.0), "clip": (0.0, 1e6),
+    "max_seconds": (0.0, 7 * 24 * 3600.0),
+}
+
+
+_LABELS = {"lr": "learning rate", "hidden": "hidden size", "inputs": "number of input columns"}
+
+
+def check_limits(obj) -> None:
+    """Every integer and float field of a config part inside its documented limits (and finite)."""
+    for f in fields(obj):
+        value, label = getattr(obj, f.name), _LABELS.get(f.name, f.name.replace("_", " "))
+        if f.name in LIMITS:
+            lo, hi = LIMITS[f.name]
+            n = len(value) if f.name == "inputs" else value
+            if isinstance(n, bool) or not isinstance(n, int):
+                raise ConfigError(f"{label} must be a whole number (got {value!r}).")
+            if not lo <= n <= hi:
+                raise ConfigError(f"{label} must be between {lo:,} and {hi:,} (got {n:,}).")
+        elif f.name in FLOAT_LIMITS:
+            lo, hi = FLOAT_LIMITS[f.name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"{label} must be a finite number (got {value!r}).")
+            if not lo <= value <= hi:
+                raise ConfigError(f"{label} must be between {lo:g} and {hi:g} (got {value:g}).")
+
+
 @dataclass
 class DataConfig:
     """Where the series comes from and how it is cut into windows."""
@@ -56,10 +102,10 @@ class DataConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
-        if self.lookback < 1:
-            raise ConfigError(f"lookback must be at least 1 (got {self.lookback}).")
-        if self.horizon < 1:
-            raise ConfigError(f"horizon must be at least 1 (got {self.horizon}).")
+        check_limits(self)
+        for name, v in self.params.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"generator parameter {name} must be a finite number (got {v!r}).")
         _choice(self.scaler, SCALERS, "scaler")
         _choice(self.missing, MISSING, "missing-value policy")
         _choice(self.decimal, DECIMALS, "decimal mark")
@@ -71,8 +117,6 @@ class DataConfig:
         if not 0 <= self.val_fraction < 1 or self.val_fraction + self.test_fraction >= 0.9:
             raise ConfigError("validation + test fractions must leave at least 10 % of the data "
                               f"for training (got {self.val_fraction} + {self.test_fraction}).")
-        if self.length < 10 or self.samples < 10:
-            raise ConfigError("length and samples must be at least 10.")
 
 
 @dataclass
@@ -90,12 +134,7 @@ class ModelConfig:
         """Raise ConfigError for settings that cannot work."""
         _choice(self.cell, CELLS, "cell")
         _choice(self.init, INITS, "init")
-        if not 1 <= self.hidden <= 4096:
-            raise ConfigError(f"hidden size must be between 1 and 4096 (got {self.hidden}).")
-        if not 1 <= self.layers <= 8:
-            raise ConfigError(f"layers must be between 1 and 8 (got {self.layers}).")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1) (got {self.dropout}).")
+        check_limits(self)
         if self.init_gain <= 0:
             raise ConfigError(f"init gain must be positive (got {self.init_gain}).")
 
@@ -119,18 +158,11 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be at least 1 (got {self.epochs}).")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be at least 1 (got {self.batch_size}).")
-        if not 0 < self.lr <= 1000:
+        check_limits(self)
+        if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
         _choice(self.device, DEVICES, "device")
-        if self.clip < 0 or self.weight_decay < 0 or self.patience < 0 or self.max_seconds < 0:
-            raise ConfigError("clip, weight decay, patience and time budget cannot be negative.")
-        if self.probe_every < -1:
-            raise ConfigError("probe interval must be -1 (auto), 0 (off) or a number of steps.")
 
 
 @dataclass

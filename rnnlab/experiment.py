@@ -13,11 +13,11 @@ import torch
 from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
-from rnnlab.data.generators import generate
+from rnnlab.data.generators import GENERATORS, generate
 from rnnlab.evaluate import detect_period, evaluate
 from rnnlab.models import RecurrentRegressor, build_model
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
-from rnnlab.windows import Prepared, prepare
+from rnnlab.windows import Prepared, check_window_budget, prepare
 
 
 def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
@@ -26,6 +26,10 @@ def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | P
         return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
                         date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing,
                         decimal=cfg.decimal, thousands=cfg.thousands)
+    spec = GENERATORS.get(cfg.generator)
+    if spec is not None:  # refuse oversized runs before generating anything
+        n = cfg.samples if spec.kind == "panel" else cfg.length - cfg.lookback - cfg.horizon + 1
+        check_window_budget(n, cfg.lookback, 2 if spec.kind == "panel" else 1)
     return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
                     params=cfg.params, seed=cfg.data_seed)
 

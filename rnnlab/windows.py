@@ -12,9 +12,22 @@ import numpy as np
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.errors import ConfigError, DataError
 
+MAX_WINDOW_VALUES = 30_000_000  # n·L·F values in the window arrays of one run (a shared-server budget)
+BYTES_PER_WINDOW_VALUE = 24  # float64 windows, their per-part copies and the float32 model inputs
 MIN_TRAIN_WINDOWS = 20  # fewer training windows are refused: nothing can be learned from them
 MAX_ABS_VALUE = 1e100  # larger values overflow squared errors and least squares in float64
 DF_CRITICAL_5PC = -2.86  # (augmented) Dickey-Fuller critical value (constant, no trend), 5 % level
+
+
+def check_window_budget(n_windows: int, lookback: int, n_features: int) -> None:
+    """Refuse, before anything is allocated, runs whose window arrays would not fit the budget."""
+    values = max(n_windows, 0) * lookback * n_features
+    if values > MAX_WINDOW_VALUES:
+        raise DataError(
+            f"{n_windows:,} windows × lookback {lookback:,} × {n_features} column(s) = {values / 1e6:,.0f} million "
+            f"window values, over the limit of {MAX_WINDOW_VALUES / 1e6:.0f} million (about "
+            f"{MAX_WINDOW_VALUES * BYTES_PER_WINDOW_VALUE / 2**30:.1f} GB of memory); shorten the lookback or "
+            "the series.")
 
 
 def split_points(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -203,6 +216,7 @@ def prepare(data: SeriesData | PanelData, lookback: int, horizon: int, scaler: s
         if biggest > MAX_ABS_VALUE:
             raise DataError(f"values up to {biggest:.3g} are too large to compute with (squared errors "
                             f"overflow); rescale the column so values stay below {MAX_ABS_VALUE:g}.")
+        check_window_budget(len(data.values) - lookback - horizon + 1, lookback, data.values.shape[1])
         train_end, val_end = split_points(len(data.values), val_fraction, test_fraction)
         x, y, t0 = make_windows(data.values, lookback, horizon)
         last_target = t0 + horizon - 1

@@ -43,7 +43,7 @@ def test_no_scaling_is_what_went_wrong_in_the_tutorial():
 
 @pytest.mark.parametrize("args, words", [
     (["--cell", "transformer"], "invalid choice"),
-    (["--lookback", "0"], "lookback must be at least 1"),
+    (["--lookback", "0"], "lookback must be between 1 and 5,000"),
     (["--data", "nope"], "unknown generator"),
     (["--csv", "/no/such/file.csv"], "does not exist"),
     (["--epochs", "ten"], "invalid int value"),
@@ -138,3 +138,30 @@ def test_decimal_override_reads_an_ambiguous_file(tmp_path, capsys):
                             "--thousands", ".", "--lookback", "3", "--epochs", "1", "--hidden", "2",
                             "--device", "cpu", "--json")
     assert code == 0 and json.loads(out)["config"]["data"]["thousands"] == "."
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--weight-decay", "nan"], "weight decay must be a finite number"),
+    (["--clip", "nan"], "clip must be a finite number"),
+    (["--init-gain", "inf"], "init gain must be a finite number"),
+    (["--lr", "-1"], "learning rate must be between 0 and 1000"),
+    (["--seed", str(2**70)], "seed must be between 0 and 4,294,967,295"),
+    (["--data-seed", "-5"], "data seed must be between 0"),
+    (["--length", str(10**12)], "length must be between 10 and 2,000,000"),
+    (["--data", "adding", "--samples", str(10**7)], "samples must be between 10 and 200,000"),
+    (["--lookback", str(10**5)], "lookback must be between 1 and 5,000"),
+    (["--horizon", "1000"], "horizon must be between 1 and 500"),
+    (["--hidden", "4096"], "hidden size must be between 1 and 2,048"),
+    (["--layers", "100"], "layers must be between 1 and 8"),
+    (["--epochs", str(10**7)], "epochs must be between 1 and 100,000"),
+    (["--batch-size", str(10**6)], "batch size must be between 1 and 65,536"),
+    (["--dropout", "1.5"], "dropout must be between 0 and 0.99"),
+    (["--param", "period=nan", "--data", "sine"], "parameter period"),
+    (["--length", "2000000", "--lookback", "5000"], "over the limit"),
+    (["--data", "adding", "--samples", "200000", "--lookback", "5000"], "over the limit"),
+])
+def test_limits_exit_2_with_the_limit_named(capsys, args, words):
+    t = __import__("time").perf_counter()
+    code, out, err = run_main(capsys, "train", *args, "--device", "cpu", "--json")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
+    assert __import__("time").perf_counter() - t < 2.0  # refused before anything big is built

@@ -240,3 +240,40 @@ def test_data_page_flags_an_ambiguous_column_and_the_override_settles_it(app):
     cfg_data = app.session_state["store"]
     assert cfg_data["w_data_decimal"] == "," and cfg_data["w_data_thousands"] == "."
     assert not any("could mean" in w.value for w in app.warning)
+
+
+@pytest.mark.parametrize("key_, value, words", [
+    ("w_model_hidden", 4096, "hidden size must be between 1 and 2,048"),
+    ("w_model_layers", 100, "layers must be between 1 and 8"),
+    ("w_train_epochs", 10**7, "epochs must be between 1 and 100,000"),
+    ("w_train_batch_size", 10**6, "batch size must be between 1 and 65,536"),
+    ("w_train_seed", 2**40, "seed must be between 0"),
+    ("w_model_dropout", 1.5, "dropout must be between 0 and 0.99"),
+])
+def test_train_page_refuses_out_of_range_values_with_the_limit(app, key_, value, words):
+    """No box silently keeps its last valid value: the run is refused and the limit is named."""
+    open_page(app, "train")
+    app.number_input(key=key_).set_value(value).run()
+    app.button(key="train_button").click().run()
+    assert not app.exception
+    assert app.session_state["job"] is None
+    assert any(words in e.value for e in app.error), [e.value for e in app.error]
+
+
+@pytest.mark.parametrize("key_, value, words", [
+    ("w_data_length", 10**7, "length must be between 10 and 2,000,000"),
+    ("w_data_lookback", 10**5, "lookback must be between 1 and 5,000"),
+    ("w_data_horizon", 1000, "horizon must be between 1 and 500"),
+])
+def test_data_page_refuses_out_of_range_values_with_the_limit(app, key_, value, words):
+    open_page(app, "data")
+    app.number_input(key=key_).set_value(value).run()
+    assert not app.exception
+    assert any(words in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_data_page_refuses_a_window_budget_overrun_quickly(app):
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(2_000_000).run()
+    app.number_input(key="w_data_lookback").set_value(5_000).run()
+    assert any("over the limit" in e.value for e in app.error), [e.value for e in app.error]

@@ -28,10 +28,10 @@ def generate_ui() -> None:
     spec = GENERATORS[state.value(key("data", "generator"))]
     cols = st.columns(3)
     if spec.kind == "panel":
-        cols[0].number_input("Samples", 20, 100_000, step=100, **bind(key("data", "samples")))
+        cols[0].number_input("Samples", 20, None, step=100, **bind(key("data", "samples")))
     else:
-        cols[0].number_input("Length (points)", 50, 1_000_000, step=100, **bind(key("data", "length")))
-    cols[1].number_input("Data seed", 0, 10_000, **bind(key("data", "data_seed")))
+        cols[0].number_input("Length (points)", 50, None, step=100, **bind(key("data", "length")))
+    cols[1].number_input("Data seed", 0, None, **bind(key("data", "data_seed")))
     for i, (name, p) in enumerate(spec.params.items()):
         k = f"w_param_{spec.name}__{name}"
         cast = int if p.integer else float
@@ -87,8 +87,8 @@ def upload_ui() -> bool:
 
 def windows_ui(panel: bool) -> None:
     c = st.columns(5)
-    c[0].number_input("Lookback L", 1, 5000, **bind(key("data", "lookback")), help="past steps the model sees")
-    c[1].number_input("Horizon H", 1, 500, **bind(key("data", "horizon")), disabled=panel,
+    c[0].number_input("Lookback L", 1, None, **bind(key("data", "lookback")), help="past steps the model sees")
+    c[1].number_input("Horizon H", 1, None, **bind(key("data", "horizon")), disabled=panel,
                       help="future steps predicted at once")
     c[2].slider("Validation share", 0.0, 0.4, step=0.05, **bind(key("data", "val_fraction")))
     c[3].slider("Test share", 0.05, 0.5, step=0.05, **bind(key("data", "test_fraction")))

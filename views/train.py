@@ -1,4 +1,7 @@
-"""Train: model and optimiser settings, Train / Pause / Stop, and the live loss and gradient charts."""
+"""Train: model and optimiser settings, Train / Pause / Stop, and the live loss and gradient charts.
+
+Number boxes have no upper bound on purpose: a value past the engine's limit reaches the config
+validation and is refused with a message, instead of the box silently keeping its last valid value."""
 import streamlit as st
 
 from rnnlab import plots
@@ -22,12 +25,12 @@ def settings_ui() -> None:
         st.markdown("**Model**")
         c = st.columns(3)
         c[0].selectbox("Cell", CELLS, **bind(key("model", "cell")))
-        c[1].number_input("Hidden units", 1, 1024, **bind(key("model", "hidden")))
-        c[2].number_input("Layers", 1, 4, **bind(key("model", "layers")))
+        c[1].number_input("Hidden units", 1, None, **bind(key("model", "hidden")))
+        c[2].number_input("Layers", 1, None, **bind(key("model", "layers")))
         c = st.columns(3)
-        c[0].number_input("Dropout", 0.0, 0.9, step=0.1, **bind(key("model", "dropout")))
+        c[0].number_input("Dropout", 0.0, None, step=0.1, **bind(key("model", "dropout")))
         c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
-        c[2].number_input("W_hh gain", 0.1, 3.0, step=0.05, **bind(key("model", "init_gain")),
+        c[2].number_input("W_hh gain", 0.0, None, step=0.05, **bind(key("model", "init_gain")),
                           help="scale of orthogonal / identity W_hh; above 1 gradients explode")
     with right.container(border=True):
         st.markdown("**Training**")
@@ -36,12 +39,12 @@ def settings_ui() -> None:
         if state.value(key("train", "lr")) not in LRS:
             state.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - state.value(key("train", "lr")))))
         c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
-        c[2].number_input("Epochs", 1, 10_000, **bind(key("train", "epochs")))
+        c[2].number_input("Epochs", 1, None, **bind(key("train", "epochs")))
         c = st.columns(4)
-        c[0].number_input("Batch size", 1, 65_536, **bind(key("train", "batch_size")))
-        c[1].number_input("Clip norm", 0.0, 1000.0, step=0.5, **bind(key("train", "clip")), help="0 = off")
-        c[2].number_input("Patience", 0, 1000, **bind(key("train", "patience")), help="early stopping; 0 = off")
-        c[3].number_input("Seed", 0, 1_000_000, **bind(key("train", "seed")))
+        c[0].number_input("Batch size", 1, None, **bind(key("train", "batch_size")))
+        c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
+        c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
+        c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
         probe_options = [-1, 0, 10, 50, 200, 1000]
         if state.value(key("train", "probe_every")) not in probe_options:
             state.put(key("train", "probe_every"), -1)
