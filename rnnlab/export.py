@@ -15,7 +15,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from rnnlab.config import RunConfig
-from rnnlab.errors import DataError
+from rnnlab.errors import DataError, RnnlabError
 from rnnlab.models import RecurrentRegressor, build_model
 from rnnlab.windows import Scaler
 
@@ -54,19 +54,58 @@ def save_run(path: str | Path, *args, **kwargs) -> Path:
     return path
 
 
+MEMBER_LIMITS = {"config.json": 1 << 20, "history.json": 64 << 20, "scaler.json": 1 << 20,
+                 "model.json": 1 << 16, "weights.safetensors": 512 << 20, "result.json": 64 << 20,
+                 "metrics.json": 1 << 20}  # bytes read at most from each member, whatever it claims
+MAX_RUN_FILE = 600 << 20  # a run zip larger than this is refused before opening
+
+
+def _member(z: zipfile.ZipFile, name: str) -> bytes:
+    """One member, read with a bound: a zip bomb stops at the limit instead of filling memory."""
+    limit = MEMBER_LIMITS[name]
+    with z.open(name) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise DataError(f"{name} in the run file is larger than {limit >> 20 or 1} MB unpacked; "
+                        "this is not a run file rnnlab wrote.")
+    return data
+
+
 def load_run(source: str | Path | bytes) -> tuple[RunConfig, RecurrentRegressor, Scaler, list[dict]]:
-    """Read a bundle back: (config, model with weights, scaler, history). Bad files raise DataError."""
-    raw = Path(source).read_bytes() if not isinstance(source, (bytes, bytearray)) else bytes(source)
+    """Read a bundle back: (config, model with weights, scaler, history). Bad files raise DataError.
+
+    Nothing is extracted to disk and only the members rnnlab writes are read, each with a size
+    bound; the config is validated (sizes within the limits) before any model is built."""
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{str(path)!r} is not a run file (no such file).")
+        if path.stat().st_size > MAX_RUN_FILE:
+            raise DataError(f"the run file is larger than {MAX_RUN_FILE >> 20} MB.")
+        raw = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            config = RunConfig.from_json(z.read("config.json").decode())
-            meta = json.loads(z.read("model.json"))
-            scaler = Scaler.from_dict(json.loads(z.read("scaler.json")))
-            history = json.loads(z.read("history.json"))
-            state = st_load(z.read("weights.safetensors"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, ValueError) as e:
-        raise DataError(f"this is not an rnnlab run file ({e}); export one from the Predict page.") from None
-    model = build_model(config.model, meta["n_features"], meta["horizon"])
-    model.load_state_dict(state)
+            names = set(z.namelist())
+            unknown = sorted(names - set(MEMBER_LIMITS))
+            if unknown:
+                raise DataError(f"the run file holds unexpected members ({', '.join(map(repr, unknown[:3]))}); "
+                                "only files rnnlab writes are accepted.")
+            config = RunConfig.from_json(_member(z, "config.json").decode()).validate()
+            meta = json.loads(_member(z, "model.json"))
+            scaler = Scaler.from_dict(json.loads(_member(z, "scaler.json")))
+            history = json.loads(_member(z, "history.json"))
+            state = st_load(_member(z, "weights.safetensors"))
+            n_features, horizon = int(meta["n_features"]), int(meta["horizon"])
+            if not (1 <= n_features <= 65 and 1 <= horizon <= 500) or not isinstance(history, list):
+                raise DataError("the run file's model description is out of range.")
+            model = build_model(config.model, n_features, horizon)
+            model.load_state_dict(state)
+    except RnnlabError as e:
+        raise DataError(f"this run file cannot be used: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any failure to decode a foreign or damaged file
+        raise DataError(f"this is not an rnnlab run file ({type(e).__name__}: {str(e)[:120]}); "
+                        "export one from the Predict page.") from None
     model.eval()
     return config, model, scaler, history

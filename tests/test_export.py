@@ -1,0 +1,79 @@
+"""Run files: a round trip, and hostile or damaged zips refused with DataError after a bounded read."""
+import io
+import json
+import zipfile
+
+import pytest
+import torch
+
+from rnnlab.errors import DataError
+from rnnlab.experiment import run_experiment
+from rnnlab.export import bundle_bytes, load_run
+
+
+@pytest.fixture(scope="module")
+def good(request) -> bytes:
+    from rnnlab.config import RunConfig
+    cfg = RunConfig()
+    cfg.data.generator, cfg.data.length, cfg.data.lookback = "sine", 200, 10
+    cfg.model.hidden, cfg.train.epochs, cfg.train.device = 4, 1, "cpu"
+    result, s = run_experiment(cfg)
+    return bundle_bytes(cfg, s.model, s.prep.scaler, result["history"], result)
+
+
+def rezip(good: bytes, replace: dict[str, bytes] | None = None, drop=(), add: dict | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            if name not in drop:
+                dst.writestr(name, (replace or {}).get(name, src.read(name)))
+        for name, data in (add or {}).items():
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+def test_round_trip_gives_identical_predictions(good):
+    cfg, model, scaler, history = load_run(good)
+    x = torch.randn(5, cfg.data.lookback, 1)
+    _, again, _, _ = load_run(good)
+    torch.testing.assert_close(model(x), again(x), rtol=0, atol=0)
+    assert scaler.kind and history and cfg.model.hidden == 4
+
+
+def test_zip_bomb_is_refused_after_a_bounded_read(good):
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            if name != "history.json":
+                dst.writestr(name, src.read(name))
+        with dst.open("history.json", "w") as fh:  # 200 MB of zeros: a ~200 KB member
+            chunk = b"0" * (1 << 20)
+            for _ in range(200):
+                fh.write(chunk)
+    bomb = out.getvalue()
+    assert len(bomb) < 2 << 20
+    with pytest.raises(DataError, match="larger than 64 MB unpacked"):
+        load_run(bomb)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"add": {"payload.pkl": b"\x80\x04K\x01."}}, "unexpected members"),
+    ({"add": {"../../evil.json": b"{}"}}, "unexpected members"),
+    ({"replace": {"config.json": json.dumps({"model": {"hidden": 10**9}}).encode()}}, "hidden size must be"),
+    ({"replace": {"config.json": json.dumps({"model": {"layers": 10**6}}).encode()}}, "layers must be"),
+    ({"replace": {"config.json": b"{not json"}}, "not valid JSON"),
+    ({"replace": {"model.json": b"{}"}}, "KeyError"),
+    ({"replace": {"model.json": json.dumps({"n_features": 10**9, "horizon": 1}).encode()}}, "out of range"),
+    ({"replace": {"weights.safetensors": b"garbage"}}, "not an rnnlab run file"),
+    ({"replace": {"history.json": b"[" * 100_000 + b"]" * 100_000}}, "not an rnnlab run file"),
+    ({"replace": {"scaler.json": b"[]"}}, "not an rnnlab run file"),
+    ({"drop": ("weights.safetensors",)}, "not an rnnlab run file"),
+])
+def test_damaged_or_hostile_run_files_raise_data_error(good, change, words):
+    with pytest.raises(DataError, match=words):
+        load_run(rezip(good, **change))
+
+
+def test_not_a_zip():
+    with pytest.raises(DataError, match="not an rnnlab run file"):
+        load_run(b"PK\x03\x04 nope")
