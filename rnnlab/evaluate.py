@@ -47,7 +47,8 @@ def detect_period(series: np.ndarray, max_period: int) -> int | None:
     max_period = min(max_period, len(y) // 3)
     if max_period < 2 or np.dot(y, y) == 0:
         return None
-    acf = np.array([np.dot(y[:-k], y[k:]) / np.dot(y, y) for k in range(1, max_period + 1)])
+    spectrum = np.fft.rfft(y, n=2 * len(y))  # autocorrelation by FFT: O(n log n) for any max_period
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[1:max_period + 1] / np.dot(y, y)
     peaks = [k for k in range(2, max_period) if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k]
              and acf[k - 1] > 0.2]
     return max(peaks, key=lambda k: acf[k - 1]) if peaks else None

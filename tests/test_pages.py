@@ -277,3 +277,18 @@ def test_data_page_refuses_a_window_budget_overrun_quickly(app):
     app.number_input(key="w_data_length").set_value(2_000_000).run()
     app.number_input(key="w_data_lookback").set_value(5_000).run()
     assert any("over the limit" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_a_removed_or_replaced_bad_upload_leaves_no_trace(app):
+    upload(app, "bad.csv", b"name,city\nann,paris\nbob,rome\ncid,oslo\n")
+    assert len(app.error) == 1
+    app.get("file_uploader")[0].set_value(None).run()  # the user removes the file
+    assert not app.exception and not app.error
+    assert app.session_state["csv_bytes"] is None and any("Upload a CSV" in i.value for i in app.info)
+    upload(app, "bad.csv", b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert len(app.error) == 1
+    upload(app, "shop.csv", SHOP)  # replaced by a good one
+    assert not app.error and app.session_state["w_data_column"] == "visits"
+    for page in ("train", "predict", "inspect", "home"):
+        open_page(app, page)
+        assert not app.error, (page, [e.value for e in app.error])

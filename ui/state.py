@@ -14,9 +14,9 @@ import streamlit as st
 import torch
 
 from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from rnnlab.data.csv import CsvTable, peek
+from rnnlab.data.csv import CsvTable, peek, series_from_table
 from rnnlab.errors import RnnlabError
-from rnnlab.experiment import load_data
+from rnnlab.experiment import load_data, prepare_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
 from rnnlab.presets import preset_dict
 from rnnlab import worker
@@ -95,10 +95,14 @@ def apply_preset(name: str) -> None:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _cached_data(data_json: str, csv_bytes: bytes | None):
-    return load_data(RunConfig.from_json(data_json).data, csv_bytes=csv_bytes)
+    cfg = RunConfig.from_json(data_json).data
+    if csv_bytes is None:
+        return load_data(cfg)
+    table = _cached_table(csv_bytes, cfg.decimal, cfg.thousands, cfg.date_column)  # parsed once
+    return series_from_table(table, cfg.column, cfg.inputs, cfg.missing)
 
 
-def _readable(e: Exception) -> str:
+def readable(e: Exception) -> str:
     """One line for people: our own errors as they are, anything else named as a bug."""
     if isinstance(e, RnnlabError):
         return str(e)
@@ -113,7 +117,7 @@ def current_data(cfg: RunConfig | None = None):
     try:
         return _cached_data(key_cfg.to_json(), st.session_state.csv_bytes if use_csv else None), None
     except Exception as e:  # noqa: BLE001 - a page must stay usable whatever the file holds
-        return None, _readable(e)
+        return None, readable(e)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -127,7 +131,17 @@ def csv_table() -> tuple[CsvTable | None, str | None]:
         return _cached_table(st.session_state.csv_bytes, value(key("data", "decimal")),
                              value(key("data", "thousands")), value(key("data", "date_column"))), None
     except Exception as e:  # noqa: BLE001
-        return None, _readable(e)
+        return None, readable(e)
+
+
+def upload_changed() -> None:
+    """The uploader's callback: a file removed by the user takes its data, choices and errors with it
+    (leaving the page also empties the widget, but fires no callback, so the file is kept then)."""
+    if st.session_state.get("uploader") is None:
+        st.session_state.csv_bytes, st.session_state.csv_name = None, None
+        for field in ("column", "date_column"):
+            put(key("data", field), None)
+        put(key("data", "inputs"), [])
 
 
 def new_upload(raw: bytes, name: str) -> None:
@@ -204,6 +218,16 @@ def device_options() -> dict[str, str]:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         opts["mps"] = "Apple MPS"
     return opts
+
+
+def prepared(cfg: RunConfig, data):
+    """prepare_data for the Data page, once per data set and data config in this session (a big
+    series takes seconds to window; every widget click reruns the page)."""
+    k = (RunConfig(data=cfg.data).to_json(), id(st.session_state.csv_bytes) if cfg.data.csv_path else None)
+    memo = st.session_state.get("prepared_memo")
+    if memo is None or memo[0] != k:
+        memo = st.session_state["prepared_memo"] = (k, prepare_data(cfg.data, data))
+    return memo[1]
 
 
 def per_job(job: TrainingJob, name: str, compute):

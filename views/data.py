@@ -6,7 +6,6 @@ from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
-from rnnlab.experiment import prepare_data
 from ui import state
 from ui.state import bind, key
 
@@ -52,7 +51,7 @@ def number_format_ui() -> None:
 
 def upload_ui() -> bool:
     """The upload, its load report and the column pickers; False when the file cannot be used."""
-    f = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="uploader",
+    f = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="uploader", on_change=state.upload_changed,
                          help="any of , ; tab | as delimiter; decimal point or comma; UTF-8, UTF-16 or Windows text")
     if f is not None and f.getvalue() != st.session_state.csv_bytes:
         state.new_upload(f.getvalue(), f.name)
@@ -117,9 +116,9 @@ def main() -> None:
         st.error(err)
         return
     try:
-        prep = prepare_data(cfg.data, data)
-    except RnnlabError as e:
-        st.error(str(e))
+        prep = state.prepared(cfg, data)
+    except Exception as e:  # noqa: BLE001 - one readable line, never a traceback
+        st.error(state.readable(e))
         return
     scaler = prep.scaler.kind
     words = SCALER_WORDS[cfg.data.scaler] + (f": **{scaler}**, because {prep.scaler_reason}."

@@ -69,7 +69,7 @@ class CsvTable:
         for name, n in self.numbers.items():
             kind = f"numbers ({n.seps_used})" if n.numeric else "text"
             rows.append({"column": name, "read as": kind,
-                         "values": int(np.isfinite(n.values).sum()),
+                         "values": int(np.isfinite(n.values).sum()) if n.numeric else 0,
                          "missing": n.missing + n.infinite,
                          "not readable": n.bad if n.numeric else 0,
                          "examples": ", ".join(n.bad_examples) if n.numeric else "",
@@ -219,7 +219,12 @@ def load_csv(source: str | Path | bytes, column: str | None = None, date_column:
     """Load a CSV (path or raw bytes) into SeriesData; the target is column 0 of the result.
 
     date_column: None detects one, "" means none. decimal / thousands: 'auto' decides per column."""
-    t = read_table(source, decimal, thousands, date_column)
+    return series_from_table(read_table(source, decimal, thousands, date_column), column, inputs, missing)
+
+
+def series_from_table(t: CsvTable, column: str | None = None, inputs: list[str] | None = None,
+                      missing: str = "interpolate") -> SeriesData:
+    """The target (and inputs) of an already parsed table, gaps handled by the missing-value policy."""
     target = _pick_target(t, column)
     extra = _check_inputs(t, target, list(inputs or []))
     notes = [t.summary() + "; numbers: " + ", ".join(

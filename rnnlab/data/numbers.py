@@ -187,33 +187,54 @@ def allowed_formats(decimal: str = "auto", thousands: str = "auto") -> list[Numb
 
 def parse_column(name: str, cells: pd.Series, allowed: list[NumberFormat] | None = None,
                  prefer_decimal: str | None = None, dialect_decimal: str = ".") -> ColumnNumbers:
-    """Read one text column as numbers in its own format (among `allowed`); count what failed."""
+    """Read one text column as numbers in its own format (among `allowed`); count what failed.
+
+    The format is decided on up to MAX_SAMPLE distinct values; a column that is not numeric there
+    is not converted further (date and text columns cost only the sample). Plain numbers in a
+    decimal-point column go through pandas' C parser; only the other cells take the regex path."""
     cells = cells.fillna("").astype(str)
     codes, uniques = pd.factorize(cells, sort=False)
     uniq = pd.Series(uniques, dtype=object).astype(str)
     lowered = uniq.str.strip().str.lower()
-    is_na = lowered.isin(NA_TOKENS)
-    is_inf = lowered.isin(INF_TOKENS)
-    core, sign, pct = _clean(uniq.where(~(is_na | is_inf)))
-    core.index = uniq.index
-    allowed = allowed or CANDIDATES
-    fmt, _, ambiguous = detect_format(pd.Series(core.to_numpy(), index=uniq.to_numpy()), allowed,
-                                      prefer_decimal, dialect_decimal)
+    is_na, is_inf = lowered.isin(NA_TOKENS).to_numpy(), lowered.isin(INF_TOKENS).to_numpy()
+    usable = uniq[~(is_na | is_inf)]
+    sample = usable.iloc[:MAX_SAMPLE]
+    core_s, _, _ = _clean(sample)
+    fmt, read, ambiguous = detect_format(pd.Series(core_s.to_numpy(), index=sample.to_numpy()),
+                                         allowed or CANDIDATES, prefer_decimal, dialect_decimal)
     counts = np.bincount(codes, minlength=len(uniq)) if len(uniq) else np.zeros(0, int)
+    if fmt is None or read < 0.5 * len(sample):  # text or dates: no full conversion
+        return ColumnNumbers(name=name, values=np.full(len(cells), np.nan), fmt=fmt,
+                             share=read / len(sample) if len(sample) else 0.0,
+                             missing=int(counts[is_na].sum()), infinite=int(counts[is_inf].sum()))
     per_unique = np.full(len(uniq), np.nan)
-    if fmt is not None:
-        per_unique = (_read(fmt, core) * sign).to_numpy(copy=True)
+    per_unique[usable.index] = _convert(fmt, usable)
     overflow = np.isinf(per_unique)  # e.g. 1e400: past float64's range, so no usable number
     is_inf = is_inf | overflow
     per_unique[overflow] = np.nan
-    bad_u = ~(is_na | is_inf).to_numpy() & np.isnan(per_unique)
-    n_value = int(counts[~(is_na | is_inf).to_numpy()].sum())
+    bad_u = ~(is_na | is_inf) & np.isnan(per_unique)
+    n_value = int(counts[~(is_na | is_inf)].sum())
     n_bad = int(counts[bad_u].sum())
     values = per_unique[codes] if len(codes) else np.zeros(0)
-    examples = [str(v).strip() for v in uniq[bad_u].head(3)]
+    _, _, pct = _clean(uniq[~np.isnan(per_unique)].iloc[:MAX_SAMPLE])
     return ColumnNumbers(
         name=name, values=values.astype(np.float64), fmt=fmt,
         share=(n_value - n_bad) / n_value if n_value else 0.0,
-        missing=int(counts[is_na.to_numpy()].sum()), infinite=int(counts[is_inf.to_numpy()].sum()),
-        bad=n_bad, bad_examples=examples, percent=bool((pct & ~np.isnan(per_unique)).any()),
-        ambiguous=ambiguous, seps_used=_used(fmt, core.dropna()) if fmt is not None else "")
+        missing=int(counts[is_na].sum()), infinite=int(counts[is_inf].sum()),
+        bad=n_bad, bad_examples=[str(v).strip() for v in uniq[bad_u].head(3)], percent=bool(pct.any()),
+        ambiguous=ambiguous, seps_used=_used(fmt, core_s.dropna()))
+
+
+def _convert(fmt: NumberFormat, cells: pd.Series) -> np.ndarray:
+    """Values of distinct cells in one format; NaN where a cell does not read in it."""
+    out = np.full(len(cells), np.nan)
+    todo = np.ones(len(cells), bool)
+    if fmt.decimal == ".":  # plain numbers (no separator, no sign dressing) via pandas' C parser
+        fast = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+        todo = np.isnan(fast)
+        out[~todo] = fast[~todo]
+    if todo.any():
+        rest = cells[todo]
+        core, sign, _ = _clean(rest)
+        out[todo] = (_read(fmt, core) * sign).to_numpy()
+    return out
