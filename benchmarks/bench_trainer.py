@@ -51,7 +51,10 @@ def main() -> None:
         s = setup(cfg)
         twin = copy.deepcopy(s.model)
         t = s.tensors
-        run_bare = lambda: bare_loop(twin, t["x_train"], t["y_train"], cfg.train.epochs,  # noqa: E731
+        # the bare loop gets every window built in memory up front, as a hand-written script would;
+        # rnnlab gathers windows per batch from one copy of the series (rnnlab/batches.py)
+        x_built = torch.as_tensor(s.prep.train.x, device=s.device)
+        run_bare = lambda: bare_loop(twin, x_built, t["y_train"], cfg.train.epochs,  # noqa: E731
                                      cfg.train.batch_size, cfg.train.lr, cfg.train.seed)
         trainer = make_trainer(s)
         if r % 2 == 0:  # alternate the order so warm-up and clock drift favour neither side

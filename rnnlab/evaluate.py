@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from rnnlab.errors import DataError
-from rnnlab.windows import Part, Prepared, Scaler
+from rnnlab.scalers import Scaler
+from rnnlab.windows import Part, Prepared
 
 
 def predict(model: torch.nn.Module, part: Part, scaler: Scaler, device: torch.device | str = "cpu",
@@ -16,8 +17,8 @@ def predict(model: torch.nn.Module, part: Part, scaler: Scaler, device: torch.de
     model.eval()
     out = []
     with torch.no_grad():
-        for i in range(0, len(part), batch):
-            xb = torch.as_tensor(part.x[i:i + batch], device=device)
+        for a, b in part.chunks(batch):  # windows are built a chunk at a time
+            xb = torch.as_tensor(part.scaled(a, b), device=device)
             out.append(model(xb).float().cpu().numpy())
     return scaler.inverse_y(np.concatenate(out), part.last)
 
@@ -56,9 +57,15 @@ def detect_period(series: np.ndarray, max_period: int) -> int | None:
 
 def baseline_predictions(prep: Prepared, part: Part, linear_coef: np.ndarray | None) -> dict:
     """Each baseline's predictions (n, H) in original units for one part's windows."""
+    chunks = [_baselines_chunk(prep, part, a, b, linear_coef) for a, b in part.chunks()]
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]} if chunks else {}
+
+
+def _baselines_chunk(prep: Prepared, part: Part, a: int, b: int, linear_coef: np.ndarray | None) -> dict:
     h = prep.horizon
-    target_in = part.x_raw[:, :, 0]  # (n, L) the target's own past (or input 0 for panels)
-    out = {"persistence": np.repeat(part.last[:, :1], h, axis=1),
+    target_in = part.raw(a, b)[:, :, 0]  # (n, L) the target's own past (or input 0 for panels)
+    last = part.last[a:b, :1]
+    out = {"persistence": np.repeat(last, h, axis=1),
            "mean": np.repeat(target_in.mean(axis=1, keepdims=True), h, axis=1)}
     m = prep.period
     if m and m <= target_in.shape[1]:
@@ -68,18 +75,22 @@ def baseline_predictions(prep: Prepared, part: Part, linear_coef: np.ndarray | N
     else:
         out["seasonal_naive"] = out["persistence"]
     if linear_coef is not None:
-        feats = np.column_stack([target_in - part.last[:, :1], np.ones(len(part))])
-        out["linear"] = feats @ linear_coef + part.last[:, :1]
+        feats = np.column_stack([target_in - last, np.ones(len(target_in))])
+        out["linear"] = feats @ linear_coef + last
     return out
 
 
 def fit_linear(prep: Prepared, ridge: float = 1e-6) -> np.ndarray:
-    """Least-squares autoregression on the same lookback (relative to the last value), train only."""
+    """Least-squares autoregression on the same lookback (relative to the last value), train only.
+
+    The normal equations are summed a chunk of windows at a time."""
     tr = prep.train
-    feats = np.column_stack([tr.x_raw[:, :, 0] - tr.last[:, :1], np.ones(len(tr))])
-    target = tr.y_raw - tr.last[:, :1]
-    gram = feats.T @ feats + ridge * np.eye(feats.shape[1])
-    return np.linalg.solve(gram, feats.T @ target)
+    gram, rhs = 0.0, 0.0
+    for a, b in tr.chunks():
+        last = tr.last[a:b, :1]
+        feats = np.column_stack([tr.raw(a, b)[:, :, 0] - last, np.ones(b - a)])
+        gram, rhs = gram + feats.T @ feats, rhs + feats.T @ (tr.y_raw[a:b] - last)
+    return np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), rhs)
 
 
 def evaluate(model: torch.nn.Module, prep: Prepared, device="cpu", part_name: str = "test") -> dict:
@@ -95,8 +106,12 @@ def evaluate(model: torch.nn.Module, prep: Prepared, device="cpu", part_name: st
 
 def mase_scale(prep: Prepared) -> float:
     """Mean absolute one-step change of the target inside the training windows (MASE denominator)."""
-    steps = np.abs(np.diff(prep.train.x_raw[:, :, 0], axis=1))
-    return float(steps.mean()) if steps.size else 0.0
+    tr = prep.train
+    total, count = 0.0, 0
+    for a, b in tr.chunks():
+        steps = np.abs(np.diff(tr.raw(a, b)[:, :, 0], axis=1))
+        total, count = total + float(steps.sum()), count + steps.size
+    return total / count if count else 0.0
 
 
 def recursive_forecast(model: torch.nn.Module, scaler: Scaler, history: np.ndarray, lookback: int,
@@ -130,5 +145,5 @@ def persistence_val_loss(prep: Prepared) -> float | None:
     if part is None:
         return None
     pers = np.repeat(part.last[:, :1], prep.horizon, axis=1)
-    _, ys = prep.scaler.transform(part.x_raw, pers, part.last, dtype=np.float64)
+    ys = prep.scaler.transform_y(pers, part.last, dtype=np.float64)
     return float(np.mean((ys - part.y.astype(np.float64)) ** 2))

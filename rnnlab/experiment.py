@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from rnnlab.batches import model_inputs
 from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
@@ -29,7 +30,7 @@ def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | P
     spec = GENERATORS.get(cfg.generator)
     if spec is not None:  # refuse oversized runs before generating anything
         n = cfg.samples if spec.kind == "panel" else cfg.length - cfg.lookback - cfg.horizon + 1
-        check_window_budget(n, cfg.lookback, 2 if spec.kind == "panel" else 1)
+        check_window_budget(n, cfg.lookback, 2 if spec.kind == "panel" else 1, panel=spec.kind == "panel")
     return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
                     params=cfg.params, seed=cfg.data_seed)
 
@@ -51,7 +52,7 @@ class Setup:
     prep: Prepared
     model: RecurrentRegressor
     device: torch.device
-    tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device
+    tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device (x: WindowTensor)
 
 
 def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True) -> Setup:
@@ -65,10 +66,10 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
     torch.manual_seed(cfg.train.seed)
     model = build_model(cfg.model, prep.n_features, prep.horizon).to(device)
     tensors = {}
-    if place_tensors:
-        tensors = {"x_train": torch.as_tensor(prep.train.x, device=device),
+    if place_tensors:  # inputs are gathered per batch from one copy of the series (rnnlab.batches)
+        tensors = {"x_train": model_inputs(prep.train, device),
                    "y_train": torch.as_tensor(prep.train.y, device=device),
-                   "x_val": torch.as_tensor(prep.val.x, device=device),
+                   "x_val": model_inputs(prep.val, device),
                    "y_val": torch.as_tensor(prep.val.y, device=device)}
     return Setup(cfg, data, prep, model, device, tensors)
 

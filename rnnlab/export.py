@@ -17,7 +17,7 @@ from safetensors.torch import save as st_save
 from rnnlab.config import RunConfig
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.models import RecurrentRegressor, build_model
-from rnnlab.windows import Scaler
+from rnnlab.scalers import Scaler
 
 
 def bundle_bytes(config: RunConfig, model: RecurrentRegressor, scaler: Scaler, history: list[dict],

@@ -1,34 +1,40 @@
-"""Chronological split, windowing, and scalers fitted on the training part only.
+"""Chronological split and windows: each part is a list of window positions over one shared series.
 
 Shapes: x (n, L, F) inputs, y (n, H) targets, `last` (n, F) the last observed input row of each
 window in original units (the anchor of the `last` / `diff` scalers and of persistence).
+
+A single series is never copied into windows: a part keeps the window start positions and builds
+windows on demand, a chunk at a time (numpy here, `rnnlab.batches` on the training device), so
+memory grows with the series (T x F), not with T x L x F. Panels of independent samples already
+are windows and are kept as they are.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.errors import ConfigError, DataError
+from rnnlab.scalers import Scaler, choose_scaler
 
-ADF_MAX_POINTS = 20_000  # the unit-root test looks at the last this-many training points (cost)
-MAX_WINDOW_VALUES = 30_000_000  # n·L·F values in the window arrays of one run (a shared-server budget)
-BYTES_PER_WINDOW_VALUE = 24  # float64 windows, their per-part copies and the float32 model inputs
+MAX_SERIES_WINDOW_VALUES = 1_000_000_000  # n·L·F per epoch of a single series: a compute budget
+MAX_PANEL_VALUES = 30_000_000  # n·L·F of a panel, held in memory as it is (about 0.7 GB with copies)
 MIN_TRAIN_WINDOWS = 20  # fewer training windows are refused: nothing can be learned from them
 MAX_ABS_VALUE = 1e100  # larger values overflow squared errors and least squares in float64
-DF_CRITICAL_5PC = -2.86  # (augmented) Dickey-Fuller critical value (constant, no trend), 5 % level
+CHUNK = 8192  # windows built at a time when a whole part is scanned
 
 
-def check_window_budget(n_windows: int, lookback: int, n_features: int) -> None:
-    """Refuse, before anything is allocated, runs whose window arrays would not fit the budget."""
+def check_window_budget(n_windows: int, lookback: int, n_features: int, panel: bool = False) -> None:
+    """Refuse, before anything is allocated, runs past the server's budget (the limit is named)."""
     values = max(n_windows, 0) * lookback * n_features
-    if values > MAX_WINDOW_VALUES:
+    limit = MAX_PANEL_VALUES if panel else MAX_SERIES_WINDOW_VALUES
+    if values > limit:
+        what = ("held in memory" if panel else "read per epoch")
         raise DataError(
             f"{n_windows:,} windows × lookback {lookback:,} × {n_features} column(s) = {values / 1e6:,.0f} million "
-            f"window values, over the limit of {MAX_WINDOW_VALUES / 1e6:.0f} million (about "
-            f"{MAX_WINDOW_VALUES * BYTES_PER_WINDOW_VALUE / 2**30:.1f} GB of memory); shorten the lookback or "
-            "the series.")
+            f"window values {what}, over the limit of {limit / 1e6:,.0f} million; shorten the lookback or the "
+            + ("number of samples." if panel else "series."))
 
 
 def split_points(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -40,148 +46,74 @@ def split_points(n: int, val_fraction: float, test_fraction: float) -> tuple[int
 
 def make_windows(values: np.ndarray, lookback: int, horizon: int) -> tuple[np.ndarray, ...]:
     """All windows of a (T, F) series: x (n, L, F), y (n, H) from column 0, t0 (n,) first target index."""
-    t_len = len(values)
+    n = _count_windows(len(values), lookback, horizon)
+    x = np.lib.stride_tricks.sliding_window_view(values, lookback, axis=0)[:n]  # (n, F, L)
+    y = np.lib.stride_tricks.sliding_window_view(values[lookback:, 0], horizon)[:n].copy()
+    return np.ascontiguousarray(x.transpose(0, 2, 1)), y, np.arange(lookback, lookback + n)
+
+
+def _count_windows(t_len: int, lookback: int, horizon: int) -> int:
     n = t_len - lookback - horizon + 1
     if n < 1:
         raise DataError(f"the series has {t_len} points but lookback {lookback} + horizon {horizon} "
                         "needs more; shorten the lookback or use a longer series.")
-    x = np.lib.stride_tricks.sliding_window_view(values, lookback, axis=0)[:n]  # (n, F, L)
-    x = np.ascontiguousarray(x.transpose(0, 2, 1))
-    y = np.lib.stride_tricks.sliding_window_view(values[lookback:, 0], horizon)[:n].copy()
-    return x, y, np.arange(lookback, lookback + n)
-
-
-def dickey_fuller_t(y: np.ndarray, lags: int | None = None) -> float:
-    """Augmented Dickey-Fuller t-statistic of beta in dy_t = a + beta y_{t-1} + sum_i c_i dy_{t-i} + e.
-
-    Near 0 means a unit root (random walk); lagged differences (Schwert's rule 12 (n/100)^0.25 by
-    default) absorb seasonality, which would otherwise look like mean reversion.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    if lags is None:
-        lags = min(int(12 * (len(y) / 100) ** 0.25), max(len(y) // 10, 0))
-    dy = np.diff(y)
-    n = len(dy) - lags
-    if n < lags + 5:
-        lags, n = 0, len(dy)
-    cols = [np.ones(n), y[lags:-1]] + [dy[lags - i:len(dy) - i] for i in range(1, lags + 1)]
-    a, target = np.column_stack(cols), dy[lags:]
-    coef, *_ = np.linalg.lstsq(a, target, rcond=None)
-    resid = target - a @ coef
-    dof = max(n - a.shape[1], 1)
-    cov = (resid @ resid / dof) * np.linalg.pinv(a.T @ a)
-    se = np.sqrt(max(cov[1, 1], 0.0))
-    return float(coef[1] / se) if se > 0 else 0.0
-
-
-def choose_scaler(x_train: np.ndarray, panel: bool, series_train: np.ndarray | None) -> tuple[str, str]:
-    """The `auto` rule, from training data only. Returns (scaler, reason in words).
-
-    - Panels of independent windows: `last` when window levels differ far more between windows
-      than within one (3x), so the level carries no information (the seed-sales case); else zscore.
-    - One series: `last` when an augmented Dickey-Fuller test on the training part cannot reject a unit root
-      (t > -2.86): the level wanders, so future values leave the training range and a model must
-      predict changes; else `zscore`.
-    """
-    if panel:
-        between = float(np.std(x_train[:, :, 0].mean(axis=1)))
-        within = float(np.mean(np.std(x_train[:, :, 0], axis=1)))
-        if between > 3 * within:
-            return "last", (f"window levels vary {between / max(within, 1e-12):.0f}x more between "
-                            "samples than within one, so inputs are made relative to the last value")
-        return "zscore", "window levels are comparable, so values are standardised"
-    assert series_train is not None
-    if np.std(series_train) == 0:
-        return "zscore", "the training part is constant"
-    recent = series_train[-ADF_MAX_POINTS:]  # the latest part decides: same answer, bounded cost
-    t = dickey_fuller_t(recent)
-    on = f", on its last {ADF_MAX_POINTS:,} points" if len(series_train) > ADF_MAX_POINTS else ""
-    if t > DF_CRITICAL_5PC:
-        return "last", (f"the training part wanders like a random walk (Dickey-Fuller t = {t:.2f} "
-                        f"> {DF_CRITICAL_5PC}{on}), so the model predicts changes from the last value")
-    return "zscore", f"the training part is mean-reverting (Dickey-Fuller t = {t:.2f}{on}), so values are standardised"
+    return n
 
 
 @dataclass
-class Scaler:
-    """Invertible transform of windows; every statistic comes from training windows only."""
+class Windows:
+    """Where windows come from: a (T, F) series (window i = rows i .. i+L-1) or a panel (N, L, F)."""
 
-    kind: str  # none | zscore | minmax | last | diff
-    x_shift: np.ndarray = field(default_factory=lambda: np.zeros(1))  # (F,)
-    x_scale: np.ndarray = field(default_factory=lambda: np.ones(1))  # (F,)
-    y_shift: float = 0.0
-    y_scale: float = 1.0
+    values: np.ndarray  # (T, F) series, or (N, L, F) panel samples, float64
+    lookback: int
+    panel: bool
+    scaler: Scaler | None = None  # set once fitted on the training part
 
-    @classmethod
-    def fit(cls, kind: str, x: np.ndarray, y: np.ndarray, last: np.ndarray) -> "Scaler":
-        """Fit on training windows x (n, L, F), y (n, H), last (n, F)."""
-        flat = x.reshape(-1, x.shape[-1])
-        if kind == "none":
-            return cls(kind, np.zeros(flat.shape[1]), np.ones(flat.shape[1]))
-        if kind == "zscore":
-            return cls(kind, flat.mean(0), _safe(flat.std(0)), float(y.mean()), float(_safe(y.std())))
-        if kind == "minmax":
-            lo, hi = flat.min(0), flat.max(0)
-            return cls(kind, lo, _safe(hi - lo), float(y.min()), float(_safe(y.max() - y.min())))
-        if kind in ("last", "diff"):
-            step = _safe(np.diff(x, axis=1).reshape(-1, x.shape[-1]).std(0)) if x.shape[1] > 1 \
-                else _safe(flat.std(0))
-            jumps = np.diff(np.concatenate([last[:, :1], y], axis=1), axis=1)
-            return cls(kind, np.zeros(flat.shape[1]), step, 0.0, float(_safe(jumps.std())))
-        raise ConfigError(f"unknown scaler {kind!r}.")
-
-    def transform(self, x: np.ndarray, y: np.ndarray, last: np.ndarray,
-                  dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
-        """Scaled copies of x (n, L, F) and y (n, H); float32 for the model by default."""
-        if self.kind == "last":
-            xs = (x - last[:, None, :]) / self.x_scale
-            ys = (y - last[:, :1]) / self.y_scale
-        elif self.kind == "diff":
-            xs = np.diff(x, axis=1, prepend=x[:, :1]) / self.x_scale
-            ys = np.diff(np.concatenate([last[:, :1], y], axis=1), axis=1) / self.y_scale
-        else:
-            xs = (x - self.x_shift) / self.x_scale
-            ys = (y - self.y_shift) / self.y_scale
-        return xs.astype(dtype), ys.astype(dtype)
-
-    def inverse_y(self, ys: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """Targets (n, H) back in original units; `last` (n, F) anchors `last` and `diff`."""
-        ys = np.asarray(ys, dtype=np.float64)
-        if self.kind == "last":
-            return ys * self.y_scale + last[:, :1]
-        if self.kind == "diff":
-            return np.cumsum(ys * self.y_scale, axis=1) + last[:, :1]
-        return ys * self.y_scale + self.y_shift
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "x_shift": self.x_shift.tolist(), "x_scale": self.x_scale.tolist(),
-                "y_shift": self.y_shift, "y_scale": self.y_scale}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Scaler":
-        return cls(d["kind"], np.asarray(d["x_shift"]), np.asarray(d["x_scale"]),
-                   float(d["y_shift"]), float(d["y_scale"]))
-
-
-def _safe(s):
-    """Replace zero spreads by 1, so constant series scale to zeros instead of NaN."""
-    s = np.asarray(s, dtype=np.float64)
-    return np.where(s > 1e-12, s, 1.0) if s.ndim else (float(s) if s > 1e-12 else 1.0)
+    def raw(self, pos: np.ndarray) -> np.ndarray:
+        """Windows at positions pos, original units: (len(pos), L, F) float64 (a new array)."""
+        if self.panel:
+            return self.values[pos]
+        view = np.lib.stride_tricks.sliding_window_view(self.values, self.lookback, axis=0)  # (n, F, L)
+        return view[pos].transpose(0, 2, 1).copy()
 
 
 @dataclass
 class Part:
-    """One of train / val / test: raw and scaled windows plus where they sit in time."""
+    """One of train / val / test: window positions, targets and where they sit in time."""
 
-    x_raw: np.ndarray  # (n, L, F) original units
+    windows: Windows  # shared by the three parts
+    pos: np.ndarray  # (n,) window positions (series: start row; panel: sample index)
     y_raw: np.ndarray  # (n, H) original units
     last: np.ndarray  # (n, F) last input row
-    x: np.ndarray  # (n, L, F) scaled float32
     y: np.ndarray  # (n, H) scaled float32
     t0: np.ndarray  # (n,) index of the first target (series) or of the sample (panel)
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def raw(self, a: int = 0, b: int | None = None) -> np.ndarray:
+        """Windows a..b in original units, (b - a, L, F) float64."""
+        return self.windows.raw(self.pos[a:b])
+
+    def scaled(self, a: int = 0, b: int | None = None) -> np.ndarray:
+        """Model inputs for windows a..b, (b - a, L, F) float32."""
+        xs, _ = self.windows.scaler.transform(self.raw(a, b), self.y_raw[a:b], self.last[a:b])
+        return xs
+
+    def chunks(self, size: int | None = None):
+        """Ranges (a, b) covering the part, for scans that must not build every window at once."""
+        size = size or CHUNK
+        return [(a, min(a + size, len(self))) for a in range(0, len(self), size)]
+
+    @property
+    def x_raw(self) -> np.ndarray:
+        """Every window in original units (builds them all: small parts, tests and pages only)."""
+        return self.raw()
+
+    @property
+    def x(self) -> np.ndarray:
+        """Every window scaled (builds them all: small parts, tests and pages only)."""
+        return self.scaled()
 
 
 @dataclass
@@ -203,46 +135,62 @@ class Prepared:
 
 def prepare(data: SeriesData | PanelData, lookback: int, horizon: int, scaler: str,
             val_fraction: float, test_fraction: float) -> Prepared:
-    """Split chronologically, window, fit the scaler on training windows, scale every part."""
-    if isinstance(data, PanelData):
-        x, y = data.x.astype(np.float64), data.y.astype(np.float64)
-        if horizon != y.shape[1]:
-            raise ConfigError(f"this data set has a fixed horizon of {y.shape[1]}; set horizon to {y.shape[1]}.")
-        train_end, val_end = split_points(len(y), val_fraction, test_fraction)
-        t0 = np.arange(len(y))
-        masks = [t0 < train_end, (t0 >= train_end) & (t0 < val_end), t0 >= val_end]
-        series_train = None
+    """Split chronologically, place windows, fit the scaler on training windows, scale the targets."""
+    panel = isinstance(data, PanelData)
+    if panel:
+        windows, y, t0, masks, series_train = _panel(data, horizon, val_fraction, test_fraction)
     else:
-        if not np.isfinite(data.values).all():
-            raise DataError("the series contains missing or infinite values; fill or drop them first.")
-        biggest = float(np.abs(data.values).max()) if data.values.size else 0.0
-        if biggest > MAX_ABS_VALUE:
-            raise DataError(f"values up to {biggest:.3g} are too large to compute with (squared errors "
-                            f"overflow); rescale the column so values stay below {MAX_ABS_VALUE:g}.")
-        check_window_budget(len(data.values) - lookback - horizon + 1, lookback, data.values.shape[1])
-        train_end, val_end = split_points(len(data.values), val_fraction, test_fraction)
-        x, y, t0 = make_windows(data.values, lookback, horizon)
-        last_target = t0 + horizon - 1
-        masks = [last_target < train_end, (t0 >= train_end) & (last_target < val_end), t0 >= val_end]
-        series_train = data.values[:train_end, 0]
+        windows, y, t0, masks, series_train = _series(data, lookback, horizon, val_fraction, test_fraction)
     n_parts = [int(m.sum()) for m in masks]
     if n_parts[0] < MIN_TRAIN_WINDOWS or n_parts[2] < 1:
-        what = "samples" if isinstance(data, PanelData) else "windows"
-        fix = ("use more samples or a smaller validation / test share" if isinstance(data, PanelData) else
+        what = "samples" if panel else "windows"
+        fix = ("use more samples or a smaller validation / test share" if panel else
                f"use a shorter lookback (now {lookback}), a longer series ({len(data.values)} points now) "
                "or a smaller validation / test share")
         raise DataError(f"too few {what} to train on: {n_parts[0]} for training, {n_parts[1]} for "
                         f"validation, {n_parts[2]} for testing (at least {MIN_TRAIN_WINDOWS} training "
                         f"{what} and 1 test {what[:-1]} are needed); {fix}.")
-    last = x[:, -1, :]
+    pos_all = np.arange(len(y))
+    last = (windows.values[:, -1, :] if panel else windows.values[pos_all + lookback - 1])  # (n, F)
+    train = masks[0]
     kind, reason = scaler, "chosen by you"
     if scaler == "auto":
-        kind, reason = choose_scaler(x[masks[0]], isinstance(data, PanelData), series_train)
-    fitted = Scaler.fit(kind, x[masks[0]], y[masks[0]], last[masks[0]])
-    parts = []
-    for m in masks:
-        xs, ys = fitted.transform(x[m], y[m], last[m])
-        parts.append(Part(x[m], y[m], last[m], xs, ys, t0[m]))
-    return Prepared(*parts, scaler=fitted, scaler_reason=reason, n_features=x.shape[-1],
-                    horizon=horizon, panel=isinstance(data, PanelData), train_end=train_end,
-                    val_end=val_end, period=getattr(data, "period", None))
+        kind, reason = choose_scaler(windows.values[train] if panel else None, panel, series_train)
+    if panel:
+        windows.scaler = Scaler.fit(kind, windows.values[train], y[train], last[train])
+    else:  # the training windows are the first n_parts[0]: fit from the series itself
+        windows.scaler = Scaler.fit_series(kind, windows.values, n_parts[0], lookback, y[train], last[train])
+    parts = [Part(windows, pos_all[m], y[m], last[m], windows.scaler.transform_y(y[m], last[m]), t0[m])
+             for m in masks]
+    train_end, val_end = split_points(len(y) if panel else len(data.values), val_fraction, test_fraction)
+    return Prepared(*parts, scaler=windows.scaler, scaler_reason=reason, n_features=windows.values.shape[-1],
+                    horizon=horizon, panel=panel, train_end=train_end, val_end=val_end,
+                    period=getattr(data, "period", None))
+
+
+def _panel(data: PanelData, horizon: int, val_fraction: float, test_fraction: float):
+    x, y = data.x.astype(np.float64), data.y.astype(np.float64)
+    if horizon != y.shape[1]:
+        raise ConfigError(f"this data set has a fixed horizon of {y.shape[1]}; set horizon to {y.shape[1]}.")
+    train_end, val_end = split_points(len(y), val_fraction, test_fraction)
+    t0 = np.arange(len(y))
+    masks = [t0 < train_end, (t0 >= train_end) & (t0 < val_end), t0 >= val_end]
+    return Windows(x, x.shape[1], panel=True), y, t0, masks, None
+
+
+def _series(data: SeriesData, lookback: int, horizon: int, val_fraction: float, test_fraction: float):
+    values = np.ascontiguousarray(data.values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError("the series contains missing or infinite values; fill or drop them first.")
+    biggest = float(np.abs(values).max()) if values.size else 0.0
+    if biggest > MAX_ABS_VALUE:
+        raise DataError(f"values up to {biggest:.3g} are too large to compute with (squared errors "
+                        f"overflow); rescale the column so values stay below {MAX_ABS_VALUE:g}.")
+    n = _count_windows(len(values), lookback, horizon)
+    check_window_budget(n, lookback, values.shape[1])
+    train_end, val_end = split_points(len(values), val_fraction, test_fraction)
+    y = np.lib.stride_tricks.sliding_window_view(values[lookback:, 0], horizon)[:n].copy()  # (n, H)
+    t0 = np.arange(lookback, lookback + n)
+    last_target = t0 + horizon - 1
+    masks = [last_target < train_end, (t0 >= train_end) & (last_target < val_end), t0 >= val_end]
+    return Windows(values, lookback, panel=False), y, t0, masks, values[:train_end, 0]

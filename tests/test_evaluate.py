@@ -47,3 +47,19 @@ def test_recursive_forecast_feeds_predictions_back():
     s = Scaler("last", np.zeros(1), np.ones(1), 0.0, 1.0)
     out = recursive_forecast(AddOne(), s, np.arange(10.0), lookback=3, steps=4)
     np.testing.assert_allclose(out, [10, 11, 12, 13])
+
+
+def test_chunked_scans_equal_one_pass(monkeypatch, tiny_config):
+    """Baselines, the linear fit, MASE and predictions built 7 windows at a time match one pass."""
+    import rnnlab.windows as windows
+    from rnnlab.evaluate import evaluate
+    from rnnlab.experiment import setup
+    s = setup(tiny_config)
+    whole = evaluate(s.model, s.prep)
+    monkeypatch.setattr(windows, "CHUNK", 7)
+    assert len(s.prep.test.chunks()) > 3
+    chunked = evaluate(s.model, s.prep)
+    for name, m in [("model", chunked["model"]), *chunked["baselines"].items()]:
+        ref = whole["model"] if name == "model" else whole["baselines"][name]
+        for k in ("mse", "mae", "mase"):
+            assert m[k] == pytest.approx(ref[k], rel=1e-9), (name, k)

@@ -103,3 +103,50 @@ def test_too_few_training_windows_are_refused_with_the_numbers():
     data = SeriesData(np.arange(20.0)[:, None], ["v"])
     with pytest.raises(DataError, match=r"2 for training.*at least 20 training windows.*shorter lookback \(now 12\)"):
         prepare(data, 12, 1, "zscore", 0.1, 0.2)
+
+
+SCALER_KINDS = ["none", "zscore", "minmax", "last", "diff"]
+
+
+@pytest.mark.parametrize("kind", SCALER_KINDS)
+@pytest.mark.parametrize("lookback, horizon", [(1, 1), (7, 3), (24, 1)])
+def test_fit_from_the_series_equals_fit_on_built_windows(kind, lookback, horizon):
+    """Coverage-weighted statistics of the series = statistics over every training window."""
+    rng = np.random.default_rng(lookback)
+    values = np.column_stack([np.cumsum(rng.normal(size=300)), rng.normal(3, 2, 300)])
+    x, y, _ = make_windows(values, lookback, horizon)
+    n_train = 180
+    last = x[:n_train, -1, :]
+    ref = Scaler.fit(kind, x[:n_train], y[:n_train], last)
+    ours = Scaler.fit_series(kind, values, n_train, lookback, y[:n_train], last)
+    for name in ("x_shift", "x_scale"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(ref, name), rtol=1e-12, atol=1e-12)
+    assert (ours.y_shift, ours.y_scale) == pytest.approx((ref.y_shift, ref.y_scale), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", SCALER_KINDS)
+def test_window_tensor_batches_equal_the_built_windows_exactly(kind):
+    """Gathered per batch on the device, the model inputs are bit for bit those numpy builds."""
+    import torch
+    from rnnlab.batches import WindowTensor
+    data = generate("sales", length=400, seed=3)
+    p = prepare(data, 30, 2, kind, 0.1, 0.2)
+    for part in (p.train, p.val, p.test):
+        wt = WindowTensor(part, "cpu")
+        built = part.scaled()
+        assert len(wt) == len(part) and wt.shape == built.shape
+        idx = torch.randperm(len(part))[:17]
+        np.testing.assert_array_equal(wt[idx].numpy(), built[idx.numpy()])
+        np.testing.assert_array_equal(wt[3:9].numpy(), built[3:9])
+
+
+def test_a_long_series_is_never_copied_into_windows():
+    """300,000 points x lookback 200 would be 480 MB of float64 windows; prepare stays far below."""
+    import tracemalloc
+    values = np.cumsum(np.random.default_rng(0).normal(size=300_000))[:, None]
+    tracemalloc.start()
+    p = prepare(SeriesData(values, ["v"]), 200, 1, "auto", 0.1, 0.2)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(p.train) > 200_000
+    assert peak < 60 * 2**20, f"prepare allocated {peak / 2**20:.0f} MB at its peak"

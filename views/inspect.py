@@ -34,23 +34,23 @@ def window_section(job, snap) -> None:
     order_how = st.radio("Order units", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="unit_order")
     if snap.finished and len(part):
         i = st.slider("Test window", 0, len(part) - 1, 0, key="inspect_window")
-        x = torch.as_tensor(part.x[i:i + 1], device=s.device)
+        x = torch.as_tensor(part.scaled(i, i + 1), device=s.device)
         states = window_states(s.model, x)
         hidden, gates = states["hidden"][-1], states["gates"][-1] if states["gates"] else {}
         cell_state = states["cells"][-1] if states["cells"] else None
-        inputs = part.x_raw[i, :, 0]
+        inputs = part.raw(i, i + 1)[0, :, 0]
         st.caption(f"Test window {i}: the trained model, top layer.")
     else:
         probe = snap.probes[-1]
         hidden, gates, cell_state = probe.hidden, probe.gates, None
-        inputs = (s.prep.val if len(s.prep.val) else s.prep.train).x_raw[0, :, 0]
+        inputs = (s.prep.val if len(s.prep.val) else s.prep.train).raw(0, 1)[0, :, 0]
         st.caption(f"Training is running: the first validation window at step {probe.step}.")
     order = order_units(hidden, order_how) if order_how != "none" else None
     st.plotly_chart(pi.hidden_heatmap(inputs, hidden, order), key="hidden_map")
     if gates:
         st.plotly_chart(pi.gate_heatmaps(gates, cell_state, order), key="gate_maps")
     if snap.finished:
-        probe_x = torch.as_tensor(part.x[:32], device=s.device)
+        probe_x = torch.as_tensor(part.scaled(0, 32), device=s.device)
         sat = saturation(s.model, probe_x)
         st.caption("Saturated units (test windows): " + ", ".join(f"{k} {v:.0%}" for k, v in sat.items()))
 
