@@ -203,3 +203,48 @@ def test_excel_sep_line_names_the_delimiter():
 def test_ambiguous_month_day_order_is_flagged():
     d = load_csv(b"date,v\n01/02/2024,1\n01/03/2024,2\n01/04/2024,3\n")
     assert any("fit both" in n for n in d.notes)
+
+
+def test_endless_device_is_refused_by_size_while_reading():
+    import time
+    t = time.perf_counter()
+    with pytest.raises(DataError, match="larger than 200 MB"):
+        load_csv("/dev/zero")
+    assert time.perf_counter() - t < 10
+
+
+def test_fifo_without_writer_is_refused(tmp_path, monkeypatch):
+    import os
+
+    import rnnlab.data.text as text
+    monkeypatch.setattr(text, "STREAM_IDLE_S", 0.5)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="nothing arrived .* for 0.5 s"):
+        load_csv(fifo)
+
+
+def test_fifo_with_a_writer_loads(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    body = "v\n" + "\n".join(str(i) for i in range(50)) + "\n"
+    writer = threading.Thread(target=lambda: fifo.write_text(body))
+    writer.start()
+    import time
+    time.sleep(0.2)  # the writer is blocked in open() until we open the other end
+    d = load_csv(fifo)
+    writer.join(5)
+    np.testing.assert_array_equal(d.target, np.arange(50))
+
+
+def test_two_gigabyte_file_is_refused_quickly(tmp_path):
+    import time
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:  # sparse: no disk used
+        fh.truncate(2 * 2**30)
+    t = time.perf_counter()
+    with pytest.raises(DataError, match="larger than 200 MB"):
+        load_csv(big)
+    assert time.perf_counter() - t < 10

@@ -8,12 +8,15 @@ from __future__ import annotations
 import codecs
 import csv as _csv
 import io
+import os
 import re
+import select
 from pathlib import Path
 
 from rnnlab.errors import DataError
 
 MAX_BYTES = 200 * 1024 * 1024  # larger files are refused while reading (devices and pipes too)
+STREAM_IDLE_S = 10.0  # a pipe that sends nothing for this long is refused
 DELIMITERS = (",", ";", "\t", "|")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
@@ -44,16 +47,42 @@ def read_bytes(source: str | Path | bytes, limit: int = MAX_BYTES) -> bytes:
             raise DataError(f"file {str(path)!r} does not exist; check the path.")
         if path.is_dir():
             raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
-        if not path.is_file():
-            raise DataError(f"{str(path)!r} is not a regular file (a device or a pipe); "
-                            "give the path of a CSV file.")
-        with path.open("rb") as fh:  # read at most limit + 1 bytes: stat() says 0 for some files
-            raw = fh.read(limit + 1)
+        raw = _read_file(path, limit) if path.is_file() else _read_stream(path, limit)
         if len(raw) > limit:
             raise DataError(f"the file is larger than {limit // 2**20} MB; trim it before loading.")
     if not raw.strip():
         raise DataError("the file is empty; upload a CSV with a header row and numeric values.")
     return raw
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    with path.open("rb") as fh:  # at most limit + 1 bytes, whatever the file's size
+        return fh.read(limit + 1)
+
+
+def _read_stream(path: Path, limit: int, idle_s: float | None = None) -> bytes:
+    """A pipe or device, read without blocking: at most limit + 1 bytes (/dev/zero stops there),
+    and refused when nothing arrives for idle_s seconds (a FIFO whose writer never comes)."""
+    idle_s = idle_s or STREAM_IDLE_S
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks, size = [], 0
+    try:
+        while size <= limit:
+            ready, _, _ = select.select([fd], [], [], idle_s)
+            if not ready:
+                raise DataError(f"nothing arrived from {str(path)!r} for {idle_s:g} s (a pipe without a "
+                                "writer?); give the path of a CSV file.")
+            try:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def decode(raw: bytes) -> tuple[str, str, str | None]:
