@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from rnnlab.models import RecurrentRegressor, unroll
+from rnnlab.models import GATES, RecurrentRegressor, unroll
 from rnnlab.train import Probe
 
 SATURATED = 0.95  # |tanh| above this, or sigmoid below 1 - this / above this, counts as saturated
@@ -122,8 +122,40 @@ def make_probe(x_probe: torch.Tensor, y_probe: torch.Tensor, window: int = 0):
     return probe
 
 
-def probe_for_setup(s, batch: int = 32):
-    """Probe over the first `batch` validation windows (training windows if there is no validation)."""
+PROBE_BATCH = 32  # windows per probe, when the model is small enough
+PROBE_MAX_FLOP = 4e9  # one probe's estimated cost cap (~0.1-1 s on a CPU core in float64)
+
+
+def probe_flop(batch: int, lookback: int, hidden: int, layers: int, cell: str, n_features: int) -> float:
+    """Estimated floating-point operations of one probe: the unrolled forward and backward passes
+    (about 3x a forward) of every gate's matrix products, at every step and layer."""
+    gates = GATES[cell]
+    per_step = sum(2 * gates * hidden * (hidden + (n_features if layer == 0 else hidden))
+                   for layer in range(layers))
+    return 3.0 * batch * lookback * per_step
+
+
+def probe_plan(lookback: int, hidden: int, layers: int, cell: str, n_features: int) -> tuple[int, str | None]:
+    """(probe batch, note): the largest batch up to PROBE_BATCH under the cost cap; 0 and the reason
+    when not even one window fits (probes are then skipped, and Inspect says why)."""
+    one = probe_flop(1, lookback, hidden, layers, cell, n_features)
+    batch = int(min(PROBE_BATCH, PROBE_MAX_FLOP // one))
+    if batch >= 1:
+        note = None if batch == PROBE_BATCH else (f"probes use {batch} window(s) instead of {PROBE_BATCH}: "
+                                                  "the model is large, so each probe is kept small")
+        return batch, note
+    return 0, (f"diagnostics are skipped for this run: one probe would cost about {one / 1e9:,.0f} GFLOP "
+               f"(lookback {lookback} × {hidden} units × {layers} layer(s)), over the cap of "
+               f"{PROBE_MAX_FLOP / 1e9:g}; use a shorter lookback or a smaller model to look inside.")
+
+
+def probe_for_setup(s):
+    """Probe over the first validation windows (training windows if there is no validation), as
+    many as the cost cap allows (see probe_plan); None when not even one fits."""
+    m = s.config.model
+    batch, _ = probe_plan(s.config.data.lookback, m.hidden, m.layers, m.cell, s.prep.n_features)
+    if batch == 0:
+        return None
     t = s.tensors
     x, y = (t["x_val"], t["y_val"]) if len(t["y_val"]) else (t["x_train"], t["y_train"])
     return make_probe(x[:batch], y[:batch])

@@ -164,3 +164,20 @@ def test_trainer_emits_auto_spaced_probes_and_job_keeps_them(tiny_config):
     steps = [pr.step for pr in snap.probes]
     assert snap.state == "completed" and steps[0] == 1 and steps[-1] == snap.step and len(steps) >= 3
     assert steps == sorted(steps)
+
+
+def test_probe_cost_is_bounded_before_it_runs(tiny_config):
+    """Small models probe 32 windows; large ones fewer; huge ones none, with the reason in words."""
+    from rnnlab.diagnostics import PROBE_BATCH, PROBE_MAX_FLOP, probe_flop, probe_for_setup, probe_plan
+    assert probe_plan(50, 32, 1, "lstm", 1) == (PROBE_BATCH, None)
+    batch, note = probe_plan(200, 256, 2, "gru", 1)
+    assert 1 <= batch < PROBE_BATCH and probe_flop(batch, 200, 256, 2, "gru", 1) <= PROBE_MAX_FLOP
+    assert f"{batch} window(s)" in note
+    batch, note = probe_plan(500, 1024, 4, "lstm", 1)
+    assert batch == 0 and "skipped" in note and "GFLOP" in note
+    # the lstm flop count by hand: 3 x (2 x 4 gates x 8 x (8 + 1)) per window-step
+    assert probe_flop(1, 1, 8, 1, "lstm", 1) == 3 * 2 * 4 * 8 * 9
+    tiny_config.data.lookback, tiny_config.data.length = 500, 3000
+    tiny_config.model.hidden, tiny_config.model.layers = 1024, 4
+    s = setup(tiny_config)
+    assert probe_for_setup(s) is None

@@ -5,7 +5,7 @@ import torch
 
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
-from rnnlab.diagnostics import order_units, reading, saturation, window_states
+from rnnlab.diagnostics import order_units, probe_plan, reading, saturation, window_states
 
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
 
@@ -62,10 +62,14 @@ def main() -> None:
         st.info("Nothing to inspect yet: start a run on the **Train** page.")
         return
     snap = job.snapshot()
-    if not snap.probes:
-        st.info("Waiting for the first diagnostics probe (turn diagnostics on under Train → Diagnostics).")
-        return
     cfg = job.config
+    n_features = job.setup.prep.n_features
+    _, note = probe_plan(cfg.data.lookback, cfg.model.hidden, cfg.model.layers, cfg.model.cell, n_features)
+    if not snap.probes:
+        st.info(note or "Waiting for the first diagnostics probe (turn diagnostics on under Train → Diagnostics).")
+        return
+    if note:
+        st.caption(note)
     st.markdown(f"**{cfg.model.cell}**, {cfg.model.hidden} units × {cfg.model.layers} layer(s), "
                 f"window of {cfg.data.lookback} steps · {len(snap.probes)} probes · run {snap.state}")
     st.subheader("The gradient at every time step")
