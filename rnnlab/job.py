@@ -330,7 +330,7 @@ class JobRegistry:
         self._jobs: dict[str, TrainingJob] = {}
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
-        threading.Thread(target=self._watch, name="rnnlab-job-watchdog", daemon=True).start()
+        threading.Thread(target=self._watch, name="rnnlab-watchdog", daemon=True).start()
 
     def touch(self, owner: str) -> None:
         with self._lock:

@@ -165,3 +165,12 @@ def test_limits_exit_2_with_the_limit_named(capsys, args, words):
     code, out, err = run_main(capsys, "train", *args, "--device", "cpu", "--json")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
     assert __import__("time").perf_counter() - t < 2.0  # refused before anything big is built
+
+
+def test_too_many_input_columns_exit_2(tmp_path, capsys):
+    names = [f"c{i}" for i in range(66)]
+    (tmp_path / "wide.csv").write_text(",".join(names) + "\n" + "\n".join(",".join("1" for _ in names)
+                                                                          for _ in range(5)) + "\n")
+    code, out, err = run_main(capsys, "train", "--csv", str(tmp_path / "wide.csv"), "--column", "c0",
+                              "--inputs", ",".join(names[1:]), "--json")
+    assert code == 2 and "number of input columns must be between 0 and 64 (got 65)" in err

@@ -292,3 +292,13 @@ def test_a_removed_or_replaced_bad_upload_leaves_no_trace(app):
     for page in ("train", "predict", "inspect", "home"):
         open_page(app, page)
         assert not app.error, (page, [e.value for e in app.error])
+
+
+def test_data_page_refuses_too_many_input_columns(app):
+    rng = np.random.default_rng(0)
+    names = [f"c{i}" for i in range(66)]
+    rows = [",".join(f"{v:.3f}" for v in rng.normal(size=66)) for _ in range(120)]
+    upload(app, "wide.csv", (",".join(names) + "\n" + "\n".join(rows) + "\n").encode())
+    app.multiselect(key="w_data_inputs").set_value(names[1:]).run()
+    assert not app.exception
+    assert any("number of input columns must be between 0 and 64 (got 65)" in e.value for e in app.error)
