@@ -98,6 +98,12 @@ class Snapshot:
     def finished(self) -> bool:
         return self.state in FINISHED
 
+    def progress_line(self) -> str:
+        """One line for a progress bar: state, epoch, step, ETA, throughput."""
+        eta = f" · ETA {self.eta:.0f} s" if self.eta is not None else ""
+        return (f"{self.state} · epoch {self.epoch}/{self.epochs} · step {self.step:,}/{self.total_steps:,}"
+                f"{eta} · {self.samples_per_s:,.0f} samples/s")
+
 
 class TrainingJob:
     """Runs `experiment.run_experiment` in a daemon thread; stop / pause / resume from any thread."""

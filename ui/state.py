@@ -210,6 +210,29 @@ def start_job(cfg: RunConfig, data) -> TrainingJob:
     return job
 
 
+def train_from_widgets() -> None:
+    """The Train button's callback (it runs before the page is drawn, so the buttons below show the
+    new state): validate the widgets' config, take the current data, start the job, or keep the
+    error for the page to show."""
+    st.session_state.train_error = None
+    try:
+        cfg = config_from_state().validate()
+    except RnnlabError as e:
+        st.session_state.train_error = str(e)
+        return
+    data, err = current_data(cfg)
+    if err:
+        st.session_state.train_error = f"{err} (fix it on the Data page)"
+        return
+    start_job(cfg, data)
+
+
+def stop_job() -> None:
+    job = st.session_state.job
+    job.stop()
+    job.join(timeout=2.0)
+
+
 def device_options() -> dict[str, str]:
     """Device choices for the sidebar: value -> label (GPU name shown when CUDA exists)."""
     opts = {"auto": "auto", "cpu": "CPU"}

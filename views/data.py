@@ -6,7 +6,7 @@ from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
-from ui import state
+from ui import show, state
 from ui.state import bind, key
 
 SCALER_WORDS = {
@@ -126,11 +126,7 @@ def main() -> None:
     st.markdown(f"**Scaler {cfg.data.scaler}** — {words}")
     st.caption(f"Windows: {len(prep.train):,} train · {len(prep.val):,} validation · {len(prep.test):,} test"
                + (f" · seasonal period {prep.period}" if prep.period else ""))
-    for note in getattr(data, "notes", []):
-        if note.startswith("⚠"):
-            st.warning(note.lstrip("⚠ "))
-        else:
-            st.caption(f"ℹ️ {note}")
+    show.notes(getattr(data, "notes", []))
     if isinstance(data, PanelData):
         fig = plots.panel_figure(data.x, data.y, title=cfg.data.generator)
     else:

@@ -6,13 +6,8 @@ from rnnlab import plots
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
-from rnnlab.report import METRIC_WORDS, future_dates, metrics_rows, predictions_frame, verdict
-from ui import state
-
-
-def verdict_ui(result: dict) -> None:
-    v = verdict(result)
-    {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
+from rnnlab.report import METRIC_WORDS, future_dates, metrics_rows, predictions_frame
+from ui import show, state
 
 
 def metrics_ui(result: dict) -> None:
@@ -72,7 +67,7 @@ def main() -> None:
         st.info("No finished run yet: train a model on the **Train** page first.")
         return
     s, result = job.setup, snap.result
-    verdict_ui(result)
+    show.verdict(result)
     frame = state.per_job(job, "predictions", lambda: predictions_frame(s))
     test, x_col = charts_ui(s, frame)
     metrics_ui(result)

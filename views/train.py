@@ -6,11 +6,9 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
-from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import persistence_val_loss
-from rnnlab.report import verdict
 from rnnlab.plots_inside import grad_over_time
-from ui import state
+from ui import show, state
 from ui.state import bind, key
 
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
@@ -53,38 +51,17 @@ def settings_ui() -> None:
                      help="probes feed the Inspect page and the gradient-over-time chart")
 
 
-def on_train() -> None:
-    """Button callback: runs before the page is drawn, so the buttons below show the new state."""
-    st.session_state.train_error = None
-    try:
-        cfg = state.config_from_state().validate()
-    except RnnlabError as e:
-        st.session_state.train_error = str(e)
-        return
-    data, err = state.current_data(cfg)
-    if err:
-        st.session_state.train_error = f"{err} (fix it on the Data page)"
-        return
-    state.start_job(cfg, data)
-
-
-def on_stop() -> None:
-    job = st.session_state.job
-    job.stop()
-    job.join(timeout=2.0)
-
-
 def buttons(job, snap) -> None:
     running = snap is not None and not snap.finished
     c = st.columns([1, 1, 1, 3])
     c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button",
-                on_click=on_train)
+                on_click=state.train_from_widgets)
     if snap is not None and snap.state == "paused":
         c[1].button("Resume", icon=":material/resume:", key="resume_button", on_click=job.resume)
     else:
         c[1].button("Pause", icon=":material/pause:", disabled=not running, key="pause_button",
                     on_click=job.pause if job is not None else None)
-    c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button", on_click=on_stop)
+    c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button", on_click=state.stop_job)
     if st.session_state.get("train_error"):
         st.error(st.session_state.train_error)
 
@@ -92,12 +69,6 @@ def buttons(job, snap) -> None:
 def slots_caption() -> None:
     st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS} · "
                f"{state.job_threads()} CPU thread(s) per run")
-
-
-def progress_text(snap) -> str:
-    eta = f" · ETA {snap.eta:.0f} s" if snap.eta is not None else ""
-    return (f"{snap.state} · epoch {snap.epoch}/{snap.epochs} · step {snap.step:,}/{snap.total_steps:,}"
-            f"{eta} · {snap.samples_per_s:,.0f} samples/s")
 
 
 def live_panel() -> None:
@@ -108,7 +79,7 @@ def live_panel() -> None:
     if snap.state == "queued":
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
         st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
-    st.progress(snap.progress, text=progress_text(snap))
+    st.progress(snap.progress, text=snap.progress_line())
     slots_caption()
     base = state.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
         if job.setup is not None else None
@@ -146,8 +117,7 @@ def outcome(snap) -> None:
     elif snap.state == "error":
         st.error(f"Training failed: {snap.message}")
     if snap.result is not None and snap.result["test"].get("mae") is not None:
-        v = verdict(snap.result)
-        {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
+        show.verdict(snap.result)
         st.caption(f"{snap.state}: {snap.message} · scaler {snap.result['scaler']} · "
                    f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
 

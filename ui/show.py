@@ -1,0 +1,21 @@
+"""Small renderers shared by pages: the verdict box and the loader's notes."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnlab.report import verdict as judge
+
+
+def verdict(result: dict) -> None:
+    """Green only when the model beats every baseline; amber or red otherwise (rnnlab.report.verdict)."""
+    v = judge(result)
+    {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
+
+
+def notes(lines: list[str]) -> None:
+    """What the loader decided: guesses to check (⚠) as warnings, the rest as captions."""
+    for note in lines:
+        if note.startswith("⚠"):
+            st.warning(note.lstrip("⚠ "))
+        else:
+            st.caption(f"ℹ️ {note}")
