@@ -1,4 +1,5 @@
 """TrainingJob in both modes, the server-wide slots and the session watchdog."""
+import os
 import signal
 import subprocess
 import sys
@@ -183,5 +184,23 @@ def test_child_exits_when_its_server_is_killed(pause):
         while not process_gone(child) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert process_gone(child), "the training child outlived its server by 10 s"
+    finally:
+        server.kill()
+
+
+def test_child_exits_when_the_forkserver_is_killed():
+    """Killing the forkserver orphaned a running child (parent PID 1) that kept training."""
+    root = str(Path(__file__).resolve().parent.parent)
+    server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, pause=False)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(server.stdout.readline())
+        forkserver = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert forkserver != server.pid
+        os.kill(forkserver, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not process_gone(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process_gone(child), "the orphaned training child kept running"
     finally:
         server.kill()
