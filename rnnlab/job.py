@@ -327,13 +327,14 @@ class TrainingJob:
 class JobRegistry:
     """Jobs by owner (a browser session), kept alive by the owner's heartbeats.
 
-    Every rerun and every polling fragment of a session calls `touch(owner)`; a job whose owner
-    has not been seen for `grace` seconds is stopped (the app uses Streamlit's
-    server.disconnectedSessionTTL, so a network blip shorter than that keeps the run)."""
+    Every rerun and every polling fragment of a session calls `touch(owner)`; the jobs of an owner
+    not seen for `grace` seconds are stopped (the app uses Streamlit's server.disconnectedSessionTTL,
+    so a network blip shorter than that keeps the runs). An owner may have several jobs (its kept
+    runs, a race of cells); the server's slots bound how many train at once."""
 
     def __init__(self, grace: float = 120.0, interval: float = 1.0):
         self.grace, self.interval = grace, interval
-        self._jobs: dict[str, TrainingJob] = {}
+        self._jobs: dict[str, list[TrainingJob]] = {}
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._watch, name="rnnlab-watchdog", daemon=True).start()
@@ -344,15 +345,12 @@ class JobRegistry:
 
     def put(self, owner: str, job: TrainingJob) -> None:
         with self._lock:
-            old = self._jobs.get(owner)
-            self._jobs[owner] = job
+            self._jobs.setdefault(owner, []).append(job)
             self._seen[owner] = time.monotonic()
-        if old is not None and old is not job:
-            old.stop()  # one job per session: a new run replaces the old one
 
     def running(self) -> int:
         with self._lock:
-            return sum(1 for j in self._jobs.values() if j.alive)
+            return sum(1 for jobs in self._jobs.values() for j in jobs if j.alive)
 
     def _watch(self) -> None:
         while True:
@@ -362,13 +360,16 @@ class JobRegistry:
     def sweep(self) -> None:
         now = time.monotonic()
         with self._lock:
-            for owner, job in list(self._jobs.items()):
+            for owner, jobs in list(self._jobs.items()):
                 if now - self._seen.get(owner, now) >= self.grace:
-                    job.stop(f"the browser session went away ({self.grace:g} s without a sign of it)")
+                    for job in jobs:
+                        job.stop(f"the browser session went away ({self.grace:g} s without a sign of it)")
                     del self._jobs[owner]
                     self._seen.pop(owner, None)
-                elif not job.alive:
-                    del self._jobs[owner]  # finished: nothing to watch
+                    continue
+                jobs[:] = [j for j in jobs if j.alive]  # finished: nothing to watch
+                if not jobs:
+                    del self._jobs[owner]
             for owner, seen in list(self._seen.items()):  # sessions without a job: forget them
                 if owner not in self._jobs and now - seen >= self.grace:
                     del self._seen[owner]

@@ -197,16 +197,14 @@ def job_threads(cores: int | None = None, max_jobs: int = MAX_JOBS) -> int:
 
 
 def start_job(cfg: RunConfig, data) -> TrainingJob:
-    """Start (or replace) this session's one training job."""
-    old = st.session_state.get("job")
-    if old is not None:
-        old.stop()
+    """Start a training job and keep it as a new run of this session (earlier runs stay)."""
     from rnnlab.diagnostics import probe_for_setup
+    from ui import runs
 
     job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
                       mode="process", cpu_threads=job_threads())  # own GIL (rnnlab/worker.py)
     job_registry().put(session_id(), job)
-    st.session_state.job = job.start()
+    runs.add(job.start())
     return job
 
 

@@ -6,6 +6,7 @@ import torch
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
 from rnnlab.diagnostics import order_units, probe_plan, reading, saturation, window_states
+from ui import runs
 
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
 
@@ -57,6 +58,7 @@ def window_section(job, snap) -> None:
 
 def main() -> None:
     st.title("Inspect")
+    runs.picker("inspect")
     job = st.session_state.job
     if job is None or job.setup is None:
         st.info("Nothing to inspect yet: start a run on the **Train** page.")

@@ -7,7 +7,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
 from rnnlab.report import METRIC_WORDS, future_dates, metrics_rows, predictions_frame
-from ui import show, state
+from ui import runs, show, state
 
 
 def metrics_ui(result: dict) -> None:
@@ -61,6 +61,7 @@ def charts_ui(s, frame: pd.DataFrame) -> None:
 
 def main() -> None:
     st.title("Predict")
+    runs.picker("predict")
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     if snap is None or snap.result is None or job.setup is None:

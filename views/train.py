@@ -8,7 +8,7 @@ from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import show, state
+from ui import runs, show, state
 from ui.state import bind, key
 
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
@@ -124,6 +124,7 @@ def outcome(snap) -> None:
 
 def main() -> None:
     st.title("Train")
+    runs.picker("train")
     settings_ui()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None

@@ -1,0 +1,89 @@
+"""Runs that stay: a bounded book of a session's runs, and the pages that pick one."""
+import pytest
+
+from rnnlab.job import TrainingJob
+from rnnlab.runs import RunBook, run_bytes
+from test_pages import app, open_page, train_tiny  # noqa: F401  (app is a fixture)
+
+
+def finished_job(cfg) -> TrainingJob:
+    job = TrainingJob(cfg).start()
+    assert job.join(60)
+    return job
+
+
+def test_book_keeps_the_last_runs_and_never_drops_a_running_one(tiny_config):
+    book = RunBook(max_runs=2)
+    a, b = finished_job(tiny_config), finished_job(tiny_config)
+    book.add(a)
+    book.add(b)
+    tiny_config.train.epochs = 5000
+    c = TrainingJob(tiny_config).start()
+    dropped = book.add(c)
+    assert [r.job for r in dropped] == [a] and [r.job for r in book.runs] == [b, c]
+    d = TrainingJob(tiny_config).start()
+    book.add(d)  # b (finished) goes; c is still training, so the book stays over its count
+    assert [r.job for r in book.runs] == [c, d]
+    book.add(finished_job(_short(tiny_config)))
+    assert len(book.runs) == 3 and c.alive
+    for j in (c, d):
+        j.stop()
+        assert j.join(5)
+    book.trim()
+    assert len(book.runs) == 2
+
+
+def _short(cfg):
+    from rnnlab.config import RunConfig
+    short = RunConfig.from_dict(cfg.to_dict())
+    short.train.epochs = 1
+    return short
+
+
+def test_memory_budget_drops_old_runs(tiny_config):
+    a, b = finished_job(tiny_config), finished_job(tiny_config)
+    size = run_bytes(a)
+    weights = sum(p.numel() * 4 for p in a.setup.model.parameters())
+    assert size > weights + a.setup.data.values.nbytes
+    book = RunBook(max_runs=8, max_bytes=int(1.5 * size))
+    book.add(a)
+    dropped = book.add(b)
+    assert [r.job for r in dropped] == [a] and len(book.runs) == 1
+
+
+def test_rename_remove_and_labels(tiny_config):
+    book = RunBook()
+    job = finished_job(tiny_config)
+    book.add(job)
+    run = book.runs[0]
+    assert run.name == "run 1" and "lstm" in run.label() and "MAE" in run.label() and "completed" in run.label()
+    book.rename(run.id, "  baseline LSTM  ")
+    assert run.name == "baseline LSTM"
+    assert book.remove(run.id) is run and book.runs == []
+
+
+def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  # noqa: F811
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    train_tiny(app, epochs=1)
+    first = app.session_state["job"]
+    open_page(app, "train")
+    app.selectbox(key="w_model_cell").set_value("gru")
+    train_tiny(app, epochs=1)
+    second = app.session_state["job"]
+    assert first is not second and first.snapshot().state == "completed"
+    book = app.session_state["runs"]
+    assert [r.job for r in book.runs] == [first, second]
+    open_page(app, "predict")
+    picker = app.selectbox(key="run_pick_predict")
+    assert picker.value == second.id and len(picker.options) == 2
+    picker.set_value(first.id).run()
+    assert not app.exception and app.session_state["job"] is first
+    table = app.dataframe[0].value
+    assert table["mae"][0] == pytest.approx(first.result["test"]["mae"])
+    assert len(app.get("plotly_chart")) >= 4
+    open_page(app, "inspect")
+    assert app.selectbox(key="run_pick_inspect").value == first.id
+    app.button(key="run_delete_inspect").click().run()
+    assert not app.exception and [r.job for r in book.runs] == [second]
+    assert app.session_state["job"] is second

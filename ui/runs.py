@@ -1,0 +1,61 @@
+"""The session's kept runs in the UI: which one the pages show, renaming and deleting.
+
+`st.session_state.job` is the selected run's job (every page reads it); `st.session_state.runs`
+is the RunBook that keeps the last runs (rnnlab/runs.py)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnlab.job import TrainingJob
+from rnnlab.runs import MAX_RUN_BYTES, MAX_RUNS, RunBook
+
+
+def book() -> RunBook:
+    return st.session_state.setdefault("runs", RunBook())
+
+
+def add(job: TrainingJob) -> None:
+    """Keep a new run and show it; the oldest finished runs go when the budget is exceeded."""
+    book().add(job)
+    select(job.id)
+
+
+def select(run_id: int | None) -> None:
+    run = book().get(run_id)
+    st.session_state.job = run.job if run is not None else None
+
+
+def _on_pick(key: str) -> None:
+    select(st.session_state[key])
+
+
+def _rename(run_id: int, key: str) -> None:
+    book().rename(run_id, st.session_state[key])
+
+
+def _delete(run_id: int) -> None:
+    book().remove(run_id)
+    select(book().runs[-1].id if book().runs else None)
+
+
+def picker(where: str) -> None:
+    """A run selector (name, cell, test MAE vs best baseline, state) with rename and delete."""
+    runs = book().runs
+    if len(runs) == 0:
+        return
+    current = st.session_state.job.id if st.session_state.get("job") is not None else runs[-1].id
+    ids = [r.id for r in reversed(runs)]  # newest first
+    key = f"run_pick_{where}"
+    st.session_state[key] = current if current in ids else ids[0]
+    labels = {r.id: r.label() for r in runs}
+    cols = st.columns([4, 1])
+    cols[0].selectbox("Run", ids, key=key, format_func=labels.get, on_change=_on_pick, args=(key,),
+                      help=f"this session keeps its last {MAX_RUNS} runs "
+                           f"(at most {MAX_RUN_BYTES // 2**20} MB of weights, data and history)")
+    with cols[1].popover("Manage", icon=":material/edit:"):
+        run = book().get(st.session_state[key])
+        name_key = f"run_name_{where}_{run.id}"
+        st.text_input("Name", value=run.name, key=name_key, on_change=_rename, args=(run.id, name_key))
+        st.button("Delete this run", key=f"run_delete_{where}", on_click=_delete, args=(run.id,),
+                  icon=":material/delete:")
+        st.caption(f"{len(runs)} of {MAX_RUNS} runs kept · {book().bytes() / 2**20:.1f} MB")
