@@ -36,8 +36,10 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 420) -> go.Figure:
     fig.update_layout(title=dict(text=title, font=dict(size=20)), font=FONT, height=height,
-                      margin=dict(l=70, r=20, t=60, b=60), template="plotly_white",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+                      margin=dict(l=70, r=20, t=60, b=105), template="plotly_white",
+                      # legend under the x axis: at 1280 x 720 a legend beside the title overlapped it
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0,
+                                  xanchor="left", x=0.0),
                       xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
     fig.update_xaxes(tickfont=FONT, title_font=dict(size=17))
     fig.update_yaxes(tickfont=FONT, title_font=dict(size=17))

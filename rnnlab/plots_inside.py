@@ -90,7 +90,7 @@ def grad_over_time(grad_norms: np.ndarray, title: str = "‖∂L/∂h_t‖ over 
         fig.add_trace(go.Scatter(x=np.arange(1, len(row) + 1), y=np.where(row > 0, row, np.nan),
                                  mode="lines+markers", name=f"layer {layer + 1}", marker=dict(size=4)))
     _log_ticks(fig, g)
-    return _layout(fig, title, "time step t (window end on the right)", "‖∂L/∂h_t‖ (log)", height=380)
+    return _layout(fig, title, "time step t (window end →)", "‖∂L/∂h_t‖ (log)", height=380)
 
 
 def grad_history_heatmap(steps: list[int], grads: list[np.ndarray]) -> go.Figure:

@@ -21,8 +21,12 @@ def add(job: TrainingJob) -> None:
 
 
 def select(run_id: int | None) -> None:
+    """Show this run on every page (an id no longer kept changes nothing, unless no run is left)."""
     run = book().get(run_id)
-    st.session_state.job = run.job if run is not None else None
+    if run is not None:
+        st.session_state.job = run.job
+    elif not book().runs:
+        st.session_state.job = None
 
 
 def _on_pick(key: str) -> None:
@@ -46,7 +50,8 @@ def picker(where: str) -> None:
     current = st.session_state.job.id if st.session_state.get("job") is not None else runs[-1].id
     ids = [r.id for r in reversed(runs)]  # newest first
     key = f"run_pick_{where}"
-    st.session_state[key] = current if current in ids else ids[0]
+    if st.session_state.get(key) != current:  # follow the selection made elsewhere (a new run, another page)
+        st.session_state[key] = current if current in ids else ids[0]
     labels = {r.id: r.label() for r in runs}
     cols = st.columns([4, 1])
     cols[0].selectbox("Run", ids, key=key, format_func=labels.get, on_change=_on_pick, args=(key,),

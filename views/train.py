@@ -75,6 +75,8 @@ def live_panel() -> None:
     """Progress and loss: redrawn every REFRESH_S while training."""
     state.heartbeat()
     job = st.session_state.job
+    if job is None:
+        return
     snap = job.snapshot()
     if snap.state == "queued":
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
@@ -98,6 +100,8 @@ def live_panel() -> None:
 def gradient_panel() -> None:
     """Gradients: the latest probe's gradient over time and the global norm per step (slower redraw)."""
     job = st.session_state.job
+    if job is None:
+        return
     snap = job.snapshot()
     cfg = {"staticPlot": not snap.finished}
     if snap.probes:
