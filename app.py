@@ -13,10 +13,12 @@ main module as __mp_main__, which must then do nothing (no Streamlit calls, no i
 def main() -> None:
     import streamlit as st
 
-    from ui import sidebar, state
+    from ui import links, sidebar, state
 
     st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide")
     state.init_state()
+    links.restore()  # a shared link's settings, before any widget is drawn
+    links.note()
     pages = [
         st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("views/data.py", title="Data", icon=":material/show_chart:"),
@@ -28,6 +30,7 @@ def main() -> None:
     slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes
     page.run()
     sidebar.render(slots, poll=page.url_path != "train")
+    links.sync()  # the settings into the URL: a reload or a copied link restores them
 
 
 if __name__ == "__main__":

@@ -221,10 +221,38 @@ class RunConfig:
             part, _, name = key.partition(".")
             if part in d and name in d[part]:
                 try:
-                    d[part][name] = json.loads(raw)
+                    value = json.loads(raw)
                 except json.JSONDecodeError:
-                    d[part][name] = raw
+                    value = raw
+                d[part][name] = _coerce(key, value, d[part][name])
         return cls.from_dict(d)
+
+
+def _coerce(key: str, value, default):
+    """A value from a URL in the type of the field's default; anything else raises ConfigError
+    (a link is typed by hand sometimes: a widget must never receive a string for a number)."""
+    bad = ConfigError(f"the link's {key} = {value!r} is not a valid value for it.")
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise bad
+        return int(value)
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        return float(value)
+    elif isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad
+    elif isinstance(default, dict):
+        if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                  for v in value.values()):
+            raise bad
+    elif value is not None and not isinstance(value, str):  # str fields, some optional (None)
+        return str(value)
+    return value
 
 
 def _flatten(d: dict[str, Any]) -> dict[str, Any]:

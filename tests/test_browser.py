@@ -275,3 +275,28 @@ def test_two_sessions_are_isolated_and_leave_no_job(server, browser):
         c.wait_for_timeout(1000)
     assert c.locator("text=Training slots in use on this server: 0 of 2").count() == 1
     ctx_c.close()
+
+
+def wait_for_value(page, label: str, value: str) -> None:
+    page.wait_for_function(f"() => (document.querySelector('input[aria-label=\"{label}\"]') || {{}}).value === '{value}'",
+                           timeout=20_000)
+
+
+def test_settings_live_in_the_url_and_a_new_context_restores_them(server, browser):
+    ctx, page = new_page(browser, server)
+    goto(page, "Train", "Press")
+    set_number(page, "Hidden units", 48)
+    set_number(page, "Epochs", 7)
+    page.wait_for_function("() => location.search.includes('model.hidden=48') && location.search.includes('train.epochs=7')",
+                           timeout=10_000)
+    link = page.evaluate("() => location.href")
+    assert "/train?" in link
+    page.reload()  # a reload keeps the settings
+    wait_for_value(page, "Hidden units", "48")
+    ctx.close()
+    ctx2 = browser.new_context(viewport={"width": 1280, "height": 720})
+    other = ctx2.new_page()
+    other.goto(link)  # someone else opens the link
+    wait_for_value(other, "Hidden units", "48")
+    wait_for_value(other, "Epochs", "7")
+    ctx2.close()

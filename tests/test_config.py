@@ -40,3 +40,21 @@ def test_unknown_key_and_bad_json():
         RunConfig.from_dict({"model": {"hiden": 3}})
     with pytest.raises(ConfigError, match="not valid JSON"):
         RunConfig.from_json("{oops")
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"model.hidden": '"abc"'}, "model.hidden"),
+    ({"model.hidden": "3.5"}, "model.hidden"),
+    ({"train.lr": "true"}, "train.lr"),
+    ({"data.inputs": '"a"'}, "data.inputs"),
+    ({"data.params": '{"period": "x"}'}, "data.params"),
+])
+def test_query_values_of_the_wrong_type_are_refused(query, words):
+    with pytest.raises(ConfigError, match=words):
+        RunConfig.from_query(query)
+
+
+def test_query_numbers_take_the_field_type():
+    cfg = RunConfig.from_query({"model.hidden": "64.0", "train.lr": "1", "data.column": "7"})
+    assert cfg.model.hidden == 64 and isinstance(cfg.model.hidden, int)
+    assert cfg.train.lr == 1.0 and isinstance(cfg.train.lr, float) and cfg.data.column == "7"

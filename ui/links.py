@@ -1,0 +1,85 @@
+"""The whole configuration in the URL: a link restores every widget, and a reload keeps them.
+
+Only settings that differ from the defaults travel (RunConfig.to_query). An uploaded CSV cannot
+travel in a link: the URL then says `source=csv` and the page asks for the file again.
+"""
+from __future__ import annotations
+
+import urllib.parse
+
+import streamlit as st
+
+from rnnlab.config import RunConfig
+from rnnlab.data.generators import GENERATORS
+from rnnlab.errors import RnnlabError
+from ui import state
+
+CSV_FIELDS = ("csv_path", "column", "date_column", "inputs", "decimal", "thousands", "missing")
+
+
+def restore() -> None:
+    """Once per session, before any widget: the URL's settings become the widgets' values."""
+    if st.session_state.get("link_restored"):
+        return
+    st.session_state.link_restored = True
+    params = st.query_params.to_dict()
+    config_params = {k: v for k, v in params.items() if "." in k and not k.startswith("data.csv_path")}
+    if params.get("source") == "csv":
+        st.session_state.link_note = ("This link was made with an uploaded CSV; files cannot travel in a "
+                                      "link, so upload it again on the Data page.")
+        state.put("w_source", "Upload CSV")
+    if not config_params:
+        return
+    try:
+        cfg = RunConfig.from_query(config_params)
+    except RnnlabError as e:
+        st.session_state.link_note = f"The link's settings were not used: {e}"
+        return
+    d = cfg.to_dict()
+    for part, values in d.items():
+        for name, value in values.items():
+            if part == "data" and (name == "params" or (name in CSV_FIELDS and params.get("source") != "csv")):
+                continue
+            state.put(state.key(part, name), value)
+    spec = GENERATORS.get(cfg.data.generator)
+    for name, value in cfg.data.params.items():
+        if spec is not None and name in spec.params:
+            state.put(f"w_param_{spec.name}__{name}", int(value) if spec.params[name].integer else float(value))
+
+
+def current_query() -> dict[str, str]:
+    """The URL parameters that describe the widgets now."""
+    cfg = state.config_from_state()
+    query = cfg.to_query()
+    query.pop("data.csv_path", None)
+    if cfg.data.csv_path is not None:
+        query["source"] = "csv"
+    else:
+        for name in CSV_FIELDS:
+            query.pop(f"data.{name}", None)
+    return query
+
+
+def sync() -> None:
+    """After the page is drawn: put the current settings into the URL (only when they changed)."""
+    try:
+        query = current_query()
+    except RnnlabError:
+        return
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+
+
+def note() -> None:
+    """What restoring a link could not do (an upload to repeat, invalid values), shown once."""
+    if st.session_state.get("link_note"):
+        st.info(st.session_state.pop("link_note"), icon=":material/link:")
+
+
+def share_ui() -> None:
+    """The link to these settings, with a copy button; a note when the data cannot travel."""
+    with st.expander("Share these settings", icon=":material/link:"):
+        base = (st.context.url or "").split("?")[0]
+        st.code(base + "?" + urllib.parse.urlencode(current_query()), language=None, wrap_lines=True)
+        if state.config_from_state().data.csv_path is not None:
+            st.caption("The uploaded CSV does not travel in the link: whoever opens it uploads the file again.")
