@@ -6,6 +6,7 @@ at once on a server; `JobRegistry` stops jobs whose owner (a browser session) ha
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import threading
@@ -119,6 +120,8 @@ class TrainingJob:
         self._stop_note: str | None = None  # why the job was stopped, when it was not the user
         self.child_pid: int | None = None
         self._ended_by_us = False  # the child was terminated or killed after the stop grace
+        self._live: tuple[int, dict] | None = None  # (epoch, weights) sent by a training child
+        self._live_model = None  # a copy of the model that shows those weights
         # mode "process": train in a forkserver child with its own GIL (what the app uses; see
         # rnnlab/worker.py); "thread": train in this process (scripts, tests).
         self.mode = mode
@@ -178,6 +181,26 @@ class TrainingJob:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def live_model(self):
+        """(epoch, model) with the latest weights while training, or None before the first epoch.
+
+        Process mode: a copy of the parent's model gets the weights the child sent at its last
+        epoch end. Thread mode: the model being trained itself (read while it changes)."""
+        s = self.setup
+        if s is None or not self._history:
+            return None
+        if self.mode == "thread":
+            return self._history[-1]["epoch"], s.model
+        import torch
+        with self._lock:  # a copy of its own: the real model only ever receives the final weights
+            if self._live is None:
+                return None
+            if self._live_model is None:
+                self._live_model = copy.deepcopy(s.model)
+            self._live_model.load_state_dict({k: torch.as_tensor(v) for k, v in self._live[1].items()})
+            self._live_model.eval()
+            return self._live[0], self._live_model
 
     def _on_event(self, e) -> None:
         # Called on the training thread every step: keep it small (the GIL is shared with the UI).
@@ -259,6 +282,9 @@ class TrainingJob:
                         self._on_event(e)
                 elif msg[0] == "started":
                     self._started_training(s, msg[1])
+                elif msg[0] == "weights":
+                    with self._lock:
+                        self._live = (msg[1], msg[2])
                 elif msg[0] == "done":
                     _, done, result, state = msg
                     s.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})

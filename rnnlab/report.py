@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.evaluate import predict
+from rnnlab.windows import Part
 
 MIN_TEST_WINDOWS = 10  # below this many test windows no verdict is given: the test is too small
 METRIC_WORDS = {
@@ -120,3 +121,15 @@ def future_dates(dates: pd.DatetimeIndex | None, steps: int) -> tuple[pd.Datetim
     if freq is None:
         return None, "the dates are not evenly spaced, so forecast steps are counted, not dated"
     return pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:], None
+
+
+def live_fit_frame(s, model, max_windows: int = 2000) -> pd.DataFrame:
+    """The current fit on the last validation windows (training windows if there are none), for
+    a chart redrawn while training: x (date or step), true and predicted, first horizon step."""
+    part = s.prep.val if len(s.prep.val) else s.prep.train
+    a = max(0, len(part) - max_windows)
+    tail = Part(part.windows, part.pos[a:], part.y_raw[a:], part.last[a:], part.y[a:], part.t0[a:])
+    pred = predict(model, tail, s.prep.scaler, s.device)
+    dates = None if s.prep.panel else getattr(s.data, "dates", None)
+    x = dates[tail.t0] if dates is not None else tail.t0
+    return pd.DataFrame({"x": x, "true": tail.y_raw[:, 0], "predicted": pred[:, 0]})

@@ -21,6 +21,8 @@ from rnnlab.train import Control, Done, EpochEnd, Probe
 
 FLUSH_S = 0.05
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
+LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
+LIVE_WEIGHTS_MAX = 2_000_000  # ... and only for models up to this many parameters (8 MB)
 PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics"]  # imports only, no CUDA
 _ctx = None
 _ctx_lock = threading.Lock()
@@ -102,13 +104,22 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
     buf: list = []
     last = time.monotonic()
 
+    shared = 0.0
+    s = None
+
     def on_event(e) -> None:
-        nonlocal buf, last
+        nonlocal buf, last, shared
         buf.append(e)
         now = time.monotonic()
         if isinstance(e, (EpochEnd, Probe, Done)) or now - last > FLUSH_S:
             conn.send(("events", buf))
             buf, last = [], now
+        if isinstance(e, EpochEnd) and s is not None and now - shared >= LIVE_WEIGHTS_EVERY_S \
+                and sum(p.numel() for p in s.model.parameters()) <= LIVE_WEIGHTS_MAX:
+            # the weights so far, so pages can show the current fit while training goes on
+            conn.send(("weights", e.epoch, {k: v.detach().cpu().numpy().copy()
+                                            for k, v in s.model.state_dict().items()}))
+            shared = now
 
     try:
         s = setup(RunConfig.from_dict(config_dict), data)

@@ -207,3 +207,21 @@ def test_child_exits_when_the_forkserver_is_killed():
         assert process_gone(child), "the orphaned training child kept running"
     finally:
         server.kill()
+
+
+def test_a_training_child_shares_its_weights_for_live_charts(tiny_config):
+    """While training, live_model() carries the child's epoch-end weights in a copy of its own:
+    the parent's real model only ever receives the final weights."""
+    import torch
+    tiny_config.train.epochs = 2000
+    job = TrainingJob(tiny_config, mode="process").start()
+    deadline = time.monotonic() + 30
+    while job.live_model() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    epoch, live = job.live_model()
+    initial = {k: v.clone() for k, v in job.setup.model.state_dict().items()}
+    assert epoch >= 1 and live is not job.setup.model
+    assert any(not torch.equal(live.state_dict()[k], initial[k]) for k in initial)  # trained weights
+    assert all(torch.equal(job.setup.model.state_dict()[k], initial[k]) for k in initial)
+    job.stop()
+    assert job.join(10)

@@ -87,3 +87,24 @@ def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  #
     app.button(key="run_delete_inspect").click().run()
     assert not app.exception and [r.job for r in book.runs] == [second]
     assert app.session_state["job"] is second
+
+
+def test_predict_and_inspect_follow_a_running_run(app):  # noqa: F811
+    import time
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    open_page(app, "train")
+    app.number_input(key="w_train_epochs").set_value(3000)
+    app.number_input(key="w_model_hidden").set_value(8)
+    app.button(key="train_button").click().run()
+    job = app.session_state["job"]
+    deadline = time.monotonic() + 30
+    while (job.live_model() is None or not job.snapshot().probes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    open_page(app, "predict")
+    keys = {c.proto.id.rsplit("-", 1)[-1] for c in app.get("plotly_chart")}
+    assert "live_fit" in keys and not app.get("download_button")  # the fit so far, no final results yet
+    open_page(app, "inspect")
+    assert any("The gradient at every time step" in h.value for h in app.subheader)
+    job.stop()
+    assert job.join(10)

@@ -6,15 +6,19 @@ import torch
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
 from rnnlab.diagnostics import order_units, probe_plan, reading, saturation, window_states
-from ui import runs
+from ui import runs, state
 
+LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
 
 
 def gradient_section(snap, cfg) -> None:
     probes = snap.probes
     steps = [p.step for p in probes]
-    pick = st.select_slider("Probe (training step)", steps, value=steps[-1], key="probe_step") \
+    if not snap.finished or st.session_state.get("probe_step") not in steps:
+        st.session_state["probe_step"] = steps[-1]  # while training, follow the newest probe
+    pick = st.select_slider("Probe (training step)", steps, key="probe_step", disabled=not snap.finished,
+                            help="pick an earlier probe once training has finished") \
         if len(steps) > 1 else steps[0]
     probe = probes[steps.index(pick)]
     lag = task_lag(cfg.data.generator, cfg.data.params) if cfg.data.csv_path is None else None
@@ -56,14 +60,16 @@ def window_section(job, snap) -> None:
         st.caption("Saturated units (test windows): " + ", ".join(f"{k} {v:.0%}" for k, v in sat.items()))
 
 
-def main() -> None:
-    st.title("Inspect")
-    runs.picker("inspect")
+def body() -> None:
+    """Everything below the run picker; redrawn at the Train page's pace while the run trains."""
+    state.heartbeat()
     job = st.session_state.job
-    if job is None or job.setup is None:
-        st.info("Nothing to inspect yet: start a run on the **Train** page.")
+    if job is None:
         return
     snap = job.snapshot()
+    if snap.finished and st.session_state.get("inspect_live") == job.id:
+        st.session_state.inspect_live = None
+        st.rerun()  # full rerun: stop polling, show the trained model's windows
     cfg = job.config
     n_features = job.setup.prep.n_features
     _, note = probe_plan(cfg.data.lookback, cfg.model.hidden, cfg.model.layers, cfg.model.cell, n_features)
@@ -80,6 +86,19 @@ def main() -> None:
     window_section(job, snap)
     if not np.isfinite(snap.probes[-1].spectral_radius):
         st.error("W_hh is no longer finite: the run diverged.")
+
+
+def main() -> None:
+    st.title("Inspect")
+    runs.picker("inspect")
+    job = st.session_state.job
+    if job is None or job.setup is None:
+        st.info("Nothing to inspect yet: start a run on the **Train** page.")
+        return
+    live = not job.snapshot().finished
+    if live:
+        st.session_state.inspect_live = job.id
+    st.fragment(run_every=LIVE_REFRESH_S if live else None)(body)()
 
 
 main()

@@ -6,8 +6,10 @@ from rnnlab import plots
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
-from rnnlab.report import METRIC_WORDS, future_dates, metrics_rows, predictions_frame
+from rnnlab.report import METRIC_WORDS, future_dates, live_fit_frame, metrics_rows, predictions_frame
 from ui import runs, show, state
+
+LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 
 
 def metrics_ui(result: dict) -> None:
@@ -59,11 +61,40 @@ def charts_ui(s, frame: pd.DataFrame) -> None:
     return test, x_col
 
 
+def live_ui() -> None:
+    """While training: the current fit on the validation windows, redrawn as epochs end."""
+    state.heartbeat()
+    job = st.session_state.job
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()  # the full page: verdict, metrics, charts of the trained model
+    live = job.live_model() if job.setup is not None else None
+    st.progress(snap.progress, text=snap.progress_line())
+    if live is None:
+        st.info("Training: the validation fit appears here after the first epoch.")
+        return
+    epoch, model = live
+    fit = live_fit_frame(job.setup, model)
+    s = job.setup
+    unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
+    st.plotly_chart(plots.prediction_figure(fit["x"].to_numpy(), fit["true"].to_numpy(),
+                                            {"model": fit["predicted"].to_numpy()},
+                                            title=f"Validation fit at epoch {epoch} (training goes on)", unit=unit,
+                                            panel=s.prep.panel,
+                                            x_title="date" if pd.api.types.is_datetime64_any_dtype(fit["x"]) else None),
+                    key="live_fit", config={"staticPlot": True})
+
+
 def main() -> None:
     st.title("Predict")
     runs.picker("predict")
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
+    if snap is not None and not snap.finished:
+        st.fragment(run_every=LIVE_REFRESH_S)(live_ui)()
+        return
     if snap is None or snap.result is None or job.setup is None:
         st.info("No finished run yet: train a model on the **Train** page first.")
         return
