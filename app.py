@@ -25,6 +25,7 @@ def main() -> None:
         st.Page("views/train.py", title="Train", icon=":material/model_training:"),
         st.Page("views/predict.py", title="Predict", icon=":material/target:"),
         st.Page("views/inspect.py", title="Inspect", icon=":material/visibility:"),
+        st.Page("views/compare.py", title="Compare", icon=":material/leaderboard:"),
     ]
     page = st.navigation(pages)
     slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes

@@ -1,0 +1,83 @@
+"""Compare: 2-4 runs side by side, or a race of the cells on the current data, live."""
+import pandas as pd
+import streamlit as st
+
+from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
+from rnnlab.errors import RnnlabError
+from ui import runs, state
+
+LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
+
+
+def race() -> None:
+    """Button callback: rnn, LSTM and GRU on the current data, same seed and budget, all at once
+    where the server's slots allow (the rest wait in the queue)."""
+    st.session_state.compare_error = None
+    try:
+        cfg = state.config_from_state().validate()
+    except RnnlabError as e:
+        st.session_state.compare_error = str(e)
+        return
+    data, err = state.current_data(cfg)
+    if err:
+        st.session_state.compare_error = f"{err} (fix it on the Data page)"
+        return
+    ids, n = [], st.session_state.get("races", 0) + 1
+    st.session_state.races = n
+    for c in race_configs(cfg):
+        job = state.start_job(c, data)
+        runs.book().rename(job.id, f"race {n}: {c.model.cell}")
+        ids.append(job.id)
+    st.session_state.compare_ids = ids
+
+
+def chosen() -> list:
+    book = runs.book()
+    kept = [i for i in st.session_state.get("compare_ids", []) if book.get(i) is not None]
+    labels = {r.id: r.label() for r in book.runs}
+    default = kept or [r.id for r in book.runs[-3:]]
+    picked = st.multiselect("Runs to compare (2-4)", list(labels), default=default, max_selections=4,
+                            format_func=labels.get, key=f"compare_pick_{'-'.join(map(str, default))}")
+    st.session_state.compare_ids = picked
+    return [book.get(i) for i in picked]
+
+
+def board() -> None:
+    """Overlaid curves and the scoreboard; redrawn while any compared run trains."""
+    state.heartbeat()
+    picked = [r for r in (runs.book().get(i) for i in st.session_state.get("compare_ids", [])) if r is not None]
+    snaps = {r.name: r.job.snapshot() for r in picked}
+    for name, snap in snaps.items():
+        if not snap.finished:
+            st.progress(snap.progress, text=f"{name}: {snap.progress_line()}")
+    left, right = st.columns(2)
+    left.plotly_chart(compare_loss_figure({n: s.history for n, s in snaps.items()}), key="compare_loss",
+                      config={"staticPlot": not all(s.finished for s in snaps.values())})
+    grads = {n: s.probes[-1].grad_norm_per_t for n, s in snaps.items() if s.probes}
+    if grads:
+        right.plotly_chart(compare_grad_figure(grads), key="compare_grad")
+    rows, line = scoreboard({n: s.result for n, s in snaps.items()})
+    (st.success if " wins " in line and "better still" not in line else st.info)(line)
+    st.dataframe(pd.DataFrame(rows).round(5), hide_index=True)
+    if all(s.finished for s in snaps.values()) and st.session_state.get("compare_live"):
+        st.session_state.compare_live = False
+        st.rerun()
+
+
+def main() -> None:
+    st.title("Compare")
+    st.button("Race the cells", icon=":material/sprint:", type="primary", key="race_button", on_click=race,
+              help="rnn, LSTM and GRU on the current data with the same seed, batch order and budget")
+    if st.session_state.get("compare_error"):
+        st.error(st.session_state.compare_error)
+    picked = chosen()
+    if len(picked) < 2:
+        st.info("Pick two to four runs, or press **Race the cells**. Open any run on Predict or Inspect "
+                "with the run picker there.")
+        return
+    live = any(not r.job.snapshot().finished for r in picked)
+    st.session_state.compare_live = live
+    st.fragment(run_every=LIVE_REFRESH_S if live else None)(board)()
+
+
+main()
