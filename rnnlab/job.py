@@ -1,8 +1,8 @@
 """TrainingJob: one experiment in a background thread, read through a locked snapshot.
 
 The thread never touches any UI; it appends events to plain lists under a lock. Readers call
-`snapshot()` (cheap copies) and build figures outside the lock. `JobSlots` caps how many jobs train
-at once on a server; `JobRegistry` stops jobs whose owner (a browser session) has gone away.
+`snapshot()` (cheap copies) and build figures outside the lock. The server-wide slots and the
+session watchdog live in rnnlab/serve.py.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Callable
 
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
+from rnnlab.serve import JobRegistry, JobSlots  # noqa: F401 (re-exported: scripts and tests import them here)
 from rnnlab.train import Control, Done, EpochEnd, Probe, StepEnd
 
 MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
@@ -25,42 +26,6 @@ KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
 PAUSE_LIMIT_S = 600.0  # a job paused this long is stopped (results kept), freeing its slot
 FINISHED = ("completed", "stopped", "early-stop", "diverged", "error")
 _ids = itertools.count(1)
-
-
-class JobSlots:
-    """A server-wide cap on simultaneously training jobs, served first come, first served."""
-
-    def __init__(self, max_jobs: int = 2):
-        self.max_jobs = max_jobs
-        self._cond = threading.Condition()
-        self._queue: list[object] = []  # tickets of waiting jobs, oldest first
-        self.in_use = 0
-
-    def acquire(self, control: Control, ticket: object | None = None, poll: float = 0.1) -> bool:
-        """Wait for a free slot in queue order; give up (False) if the job is stopped while waiting."""
-        ticket = ticket if ticket is not None else object()
-        with self._cond:
-            self._queue.append(ticket)
-            try:
-                while not control.stopped:
-                    if self._queue[0] is ticket and self.in_use < self.max_jobs:
-                        self.in_use += 1
-                        return True
-                    self._cond.wait(poll)
-                return False
-            finally:
-                self._queue.remove(ticket)
-                self._cond.notify_all()
-
-    def position(self, ticket: object) -> int | None:
-        """1 for the next job to get a slot; None when not waiting."""
-        with self._cond:
-            return self._queue.index(ticket) + 1 if ticket in self._queue else None
-
-    def release(self) -> None:
-        with self._cond:
-            self.in_use -= 1
-            self._cond.notify_all()
 
 
 @dataclass
@@ -348,54 +313,3 @@ class TrainingJob:
                             self._total_steps, self._epoch, self.config.train.epochs, elapsed, self._rate,
                             list(self._steps), list(self._losses), list(self._grads),
                             list(self._history), list(self._probes), self.result, position)
-
-
-class JobRegistry:
-    """Jobs by owner (a browser session), kept alive by the owner's heartbeats.
-
-    Every rerun and every polling fragment of a session calls `touch(owner)`; the jobs of an owner
-    not seen for `grace` seconds are stopped (the app uses Streamlit's server.disconnectedSessionTTL,
-    so a network blip shorter than that keeps the runs). An owner may have several jobs (its kept
-    runs, a race of cells); the server's slots bound how many train at once."""
-
-    def __init__(self, grace: float = 120.0, interval: float = 1.0):
-        self.grace, self.interval = grace, interval
-        self._jobs: dict[str, list[TrainingJob]] = {}
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-        threading.Thread(target=self._watch, name="rnnlab-watchdog", daemon=True).start()
-
-    def touch(self, owner: str) -> None:
-        with self._lock:
-            self._seen[owner] = time.monotonic()
-
-    def put(self, owner: str, job: TrainingJob) -> None:
-        with self._lock:
-            self._jobs.setdefault(owner, []).append(job)
-            self._seen[owner] = time.monotonic()
-
-    def running(self) -> int:
-        with self._lock:
-            return sum(1 for jobs in self._jobs.values() for j in jobs if j.alive)
-
-    def _watch(self) -> None:
-        while True:
-            time.sleep(self.interval)
-            self.sweep()
-
-    def sweep(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for owner, jobs in list(self._jobs.items()):
-                if now - self._seen.get(owner, now) >= self.grace:
-                    for job in jobs:
-                        job.stop(f"the browser session went away ({self.grace:g} s without a sign of it)")
-                    del self._jobs[owner]
-                    self._seen.pop(owner, None)
-                    continue
-                jobs[:] = [j for j in jobs if j.alive]  # finished: nothing to watch
-                if not jobs:
-                    del self._jobs[owner]
-            for owner, seen in list(self._seen.items()):  # sessions without a job: forget them
-                if owner not in self._jobs and now - seen >= self.grace:
-                    del self._seen[owner]

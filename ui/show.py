@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.report import verdict as judge
+from ui import state
 
 
 def verdict(result: dict) -> None:
@@ -19,3 +20,9 @@ def notes(lines: list[str]) -> None:
             st.warning(note.lstrip("⚠ "))
         else:
             st.caption(f"ℹ️ {note}")
+
+
+def slots() -> None:
+    """How busy the server's training slots are, and the CPU threads each run gets."""
+    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS} · "
+               f"{state.job_threads()} CPU thread(s) per run")

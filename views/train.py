@@ -1,7 +1,5 @@
-"""Train: model and optimiser settings, Train / Pause / Stop, and the live loss and gradient charts.
-
-Number boxes have no upper bound on purpose: a value past the engine's limit reaches the config
-validation and is refused with a message, instead of the box silently keeping its last valid value."""
+"""Train: settings, Train / Pause / Stop, live loss and gradient charts. Number boxes have no upper
+bound on purpose: a value past the engine's limit is refused with a message, not silently kept."""
 import streamlit as st
 
 from rnnlab import plots
@@ -11,6 +9,7 @@ from rnnlab.plots_inside import grad_over_time
 from ui import runs, show, state
 from ui.state import bind, key
 
+PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
 REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
@@ -43,10 +42,9 @@ def settings_ui() -> None:
         c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
         c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
         c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
-        probe_options = [-1, 0, 10, 50, 200, 1000]
-        if state.value(key("train", "probe_every")) not in probe_options:
+        if state.value(key("train", "probe_every")) not in PROBE_OPTIONS:
             state.put(key("train", "probe_every"), -1)
-        st.selectbox("Diagnostics (gradient per time step)", probe_options, **bind(key("train", "probe_every")),
+        st.selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
                      format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
                      help="probes feed the Inspect page and the gradient-over-time chart")
 
@@ -66,11 +64,6 @@ def buttons(job, snap) -> None:
         st.error(st.session_state.train_error)
 
 
-def slots_caption() -> None:
-    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS} · "
-               f"{state.job_threads()} CPU thread(s) per run")
-
-
 def live_panel() -> None:
     """Progress and loss: redrawn every REFRESH_S while training."""
     state.heartbeat()
@@ -82,7 +75,7 @@ def live_panel() -> None:
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
         st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     st.progress(snap.progress, text=snap.progress_line())
-    slots_caption()
+    show.slots()
     base = state.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
         if job.setup is not None else None
     per_epoch = snap.total_steps / max(snap.epochs, 1)
@@ -135,7 +128,7 @@ def main() -> None:
     buttons(job, snap)
     if job is None:
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
-        slots_caption()
+        show.slots()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         return
     if not snap.finished:
