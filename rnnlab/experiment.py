@@ -118,3 +118,28 @@ def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = Non
     s = setup(cfg, data)
     _, result = train(s, callbacks, control)
     return result, s
+
+
+def restore(cfg: RunConfig, model: RecurrentRegressor, scaler, history: list[dict],
+            data: SeriesData | PanelData | None = None) -> tuple[dict, Setup]:
+    """A saved run brought back on its data (export.load_run's parts): the Setup with the saved
+    weights, and the result as training reported it, its test metrics and baselines recomputed on
+    the same windows. Data that do not give the saved scaler back are said to differ."""
+    s = setup(cfg, data, place_tensors=False)
+    s.model.load_state_dict(model.state_dict())
+    s.model.eval()
+    notes = list(getattr(s.data, "notes", []))
+    saved, now = scaler.to_dict(), s.prep.scaler.to_dict()
+    same = saved["kind"] == now["kind"] and all(
+        np.allclose(saved[k], now[k], rtol=1e-9, atol=1e-12) for k in ("x_shift", "x_scale", "y_shift", "y_scale"))
+    if not same:
+        notes.append("⚠ these data do not give back the run's scaler: they differ from the data it was "
+                     "trained on, and the metrics below are for these data")
+    ev = evaluate(s.model, s.prep, s.device)
+    result = {"config": cfg.to_dict(), "device": str(s.device), "train_seconds": 0.0,
+              "epochs_run": len(history), "steps": 0, "stopped_reason": "loaded",
+              "message": "loaded from a run file", "history": history, "scaler": s.prep.scaler.kind,
+              "scaler_reason": s.prep.scaler_reason, "test": ev["model"], "baselines": ev["baselines"],
+              "seasonal_period": ev["period"], "notes": notes,
+              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
+    return result, s

@@ -24,7 +24,7 @@ MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
 STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
 KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
 PAUSE_LIMIT_S = 600.0  # a job paused this long is stopped (results kept), freeing its slot
-FINISHED = ("completed", "stopped", "early-stop", "diverged", "error")
+FINISHED = ("completed", "stopped", "early-stop", "diverged", "error", "loaded")
 _ids = itertools.count(1)
 
 
@@ -33,7 +33,7 @@ class Snapshot:
     """A consistent copy of a job's progress, safe to read from any thread."""
 
     job_id: int
-    state: str  # queued | running | paused | completed | stopped | early-stop | diverged | error
+    state: str  # queued | running | paused | completed | stopped | early-stop | diverged | error | loaded
     message: str
     step: int
     total_steps: int
@@ -115,6 +115,15 @@ class TrainingJob:
         self.result: dict | None = None
         self.setup = None  # experiment.Setup once built (model, prep) for Predict / Inspect
         self._thread = threading.Thread(target=self._run, name=f"rnnlab-job-{self.id}", daemon=True)
+
+    @classmethod
+    def loaded(cls, setup, result: dict, history: list[dict]) -> "TrainingJob":
+        """A finished job for a run read back from a file (experiment.restore): nothing trains."""
+        job = cls(setup.config)
+        job.setup, job.result = setup, result
+        job._history, job._epoch = list(history), len(history)
+        job._state, job._message = "loaded", "loaded from a run file"
+        return job
 
     def start(self) -> "TrainingJob":
         self._thread.start()

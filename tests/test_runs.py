@@ -108,3 +108,23 @@ def test_predict_and_inspect_follow_a_running_run(app):  # noqa: F811
     assert any("The gradient at every time step" in h.value for h in app.subheader)
     job.stop()
     assert job.join(10)
+
+
+def test_a_downloaded_run_opens_again_on_predict(app):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300).run()
+    train_tiny(app, epochs=2)
+    job = app.session_state["job"]
+    open_page(app, "predict")
+    zip_bytes = app.session_state["per_job"]["run_zip"]
+    other = AppTest.from_file(app._script_path, default_timeout=60)  # another browser, another day
+    other.run()
+    other.switch_page("views/predict.py").run()
+    other.get("file_uploader")[0].set_value(("rnnlab-run.zip", zip_bytes, "application/zip")).run()
+    assert not other.exception and not other.error, [e.value for e in other.error]
+    loaded = other.session_state["job"]
+    assert loaded.snapshot().state == "loaded" and loaded.result["test"] == job.result["test"]
+    assert other.dataframe[0].value["mae"][0] == pytest.approx(job.result["test"]["mae"])
+    other.get("file_uploader")[0].set_value(("evil.zip", b"PK\x03\x04 nope", "application/zip")).run()
+    assert not other.exception and any("not an rnnlab run file" in e.value for e in other.error)

@@ -64,3 +64,43 @@ def picker(where: str) -> None:
         st.button("Delete this run", key=f"run_delete_{where}", on_click=_delete, args=(run.id,),
                   icon=":material/delete:")
         st.caption(f"{len(runs)} of {MAX_RUNS} runs kept · {book().bytes() / 2**20:.1f} MB")
+
+
+def _open_run() -> None:
+    """The run-file uploader's callback: read the zip (never executing anything), bring it back on its
+    data and keep it as a run; any problem becomes one readable line."""
+    from rnnlab.errors import DataError
+    from rnnlab.experiment import restore
+    from rnnlab.export import load_run
+    from ui import state
+
+    f = st.session_state.get("run_upload")
+    st.session_state.run_error = None
+    if f is None:
+        return
+    try:
+        cfg, model, scaler, history = load_run(f.getvalue())
+        data = None
+        if cfg.data.csv_path is not None:
+            if st.session_state.get("csv_bytes") is None:
+                raise DataError(f"this run was trained on the CSV {cfg.data.csv_path!r}: upload it on the "
+                                "Data page, then open the run again.")
+            data, err = state.current_data(cfg)
+            if err:
+                raise DataError(err)
+        result, s = restore(cfg, model, scaler, history, data)
+    except Exception as e:  # noqa: BLE001 - a hostile or damaged file must leave the page usable
+        st.session_state.run_error = state.readable(e)
+        return
+    job = TrainingJob.loaded(s, result, history)
+    add(job)
+    book().rename(job.id, f"file: {f.name}"[:60])
+
+
+def open_ui() -> None:
+    """Open a run file (exported from Predict or saved by the CLI) to view it again."""
+    with st.expander("Open a saved run (.zip)", icon=":material/upload_file:"):
+        st.file_uploader("Run file", type=["zip"], key="run_upload", on_change=_open_run,
+                         help="zip files rnnlab wrote; they hold JSON and safetensors weights, never code")
+    if st.session_state.get("run_error"):
+        st.error(st.session_state.run_error)

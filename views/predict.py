@@ -90,6 +90,7 @@ def live_ui() -> None:
 def main() -> None:
     st.title("Predict")
     runs.picker("predict")
+    runs.open_ui()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     if snap is not None and not snap.finished:
