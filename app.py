@@ -13,9 +13,11 @@ main module as __mp_main__, which must then do nothing (no Streamlit calls, no i
 def main() -> None:
     import streamlit as st
 
-    from ui import links, sidebar, state
+    from ui import links, present, sidebar, state
 
-    st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide")
+    st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide",
+                       initial_sidebar_state="collapsed" if present.on() else "auto")
+    present.style()
     state.init_state()
     links.restore()  # a shared link's settings, before any widget is drawn
     links.note()

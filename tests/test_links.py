@@ -64,3 +64,9 @@ def test_sidebar_offers_the_link_to_copy():
     at.number_input(key="w_model_hidden").set_value(48).run()
     code = " ".join(c.value for c in at.sidebar.code)
     assert "model.hidden=48" in code
+
+
+def test_a_link_changes_only_what_it_names():
+    """The app probes by default (auto); a link that does not mention probing keeps that."""
+    at = fresh({"model.hidden": "20"})
+    assert at.session_state["w_model_hidden"] == 20 and at.session_state["w_train_probe_every"] == -1

@@ -36,11 +36,13 @@ def restore() -> None:
         st.session_state.link_note = f"The link's settings were not used: {e}"
         return
     d = cfg.to_dict()
-    for part, values in d.items():
-        for name, value in values.items():
-            if part == "data" and (name == "params" or (name in CSV_FIELDS and params.get("source") != "csv")):
-                continue
-            state.put(state.key(part, name), value)
+    for key_ in config_params:  # only what the link says: the app's own defaults stay otherwise
+        part, _, name = key_.partition(".")
+        if part not in d or name not in d[part]:
+            continue
+        if part == "data" and (name == "params" or (name in CSV_FIELDS and params.get("source") != "csv")):
+            continue
+        state.put(state.key(part, name), d[part][name])
     spec = GENERATORS.get(cfg.data.generator)
     for name, value in cfg.data.params.items():
         if spec is not None and name in spec.params:
@@ -52,6 +54,8 @@ def current_query() -> dict[str, str]:
     cfg = state.config_from_state()
     query = cfg.to_query()
     query.pop("data.csv_path", None)
+    if st.session_state.get("present"):
+        query["present"] = "1"
     if cfg.data.csv_path is not None:
         query["source"] = "csv"
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.data import PanelData
-from ui import links, state
+from ui import links, present, state
 
 
 def data_line(cfg, data) -> str:
@@ -50,6 +50,7 @@ def render(slots: dict, poll: bool = True) -> None:
         live = job is not None and not job.snapshot().finished
         with slots["status"]:
             st.fragment(run_every=2.0 if live and poll else None)(_status)()
+        present.toggle_ui()
         links.share_ui()
 
 

@@ -6,7 +6,7 @@ from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import runs, show, state
+from ui import present, runs, show, state
 from ui.state import bind, key
 
 PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
@@ -122,7 +122,8 @@ def outcome(snap) -> None:
 def main() -> None:
     st.title("Train")
     runs.picker("train")
-    settings_ui()
+    with st.expander("Settings") if present.on() else st.container():  # presenting: folded away
+        settings_ui()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     buttons(job, snap)
@@ -135,7 +136,7 @@ def main() -> None:
         st.session_state.live_job = snap.job_id
     fast = not snap.finished and snap.elapsed < FAST_FOR_S
     st.session_state.live_fast = fast
-    left, right = st.columns([3, 2])
+    left, right = present.columns([3, 2])
     with left:
         st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_S))(live_panel)()
     with right:
