@@ -300,3 +300,35 @@ def test_settings_live_in_the_url_and_a_new_context_restores_them(server, browse
     wait_for_value(other, "Hidden units", "48")
     wait_for_value(other, "Epochs", "7")
     ctx2.close()
+
+
+RACE_POINTS_JS = """() => {
+  const el = document.querySelector('.js-plotly-plot');
+  if (!el || !el._fullData) return {};
+  const out = {};
+  for (const t of el._fullData) { out[t.name] = t._length || 0; }
+  return out;
+}"""
+
+
+def test_race_of_cells_grows_three_curves_live(server, browser):
+    ctx, page = new_page(browser, server)
+    goto(page, "Train", "Press")
+    set_number(page, "Epochs", 300)
+    page.get_by_role("link", name="Compare").click()
+    page.wait_for_selector("text=Race the cells", timeout=20_000)
+    page.get_by_role("button", name="Race the cells").click()
+    page.wait_for_function("() => document.body.innerText.includes('race 1: gru')", timeout=20_000)
+    seen: dict[str, list[int]] = {}
+    deadline = time.perf_counter() + 25
+    while time.perf_counter() < deadline:
+        for name, n in page.evaluate(RACE_POINTS_JS).items():
+            if name.endswith("validation"):
+                seen.setdefault(name, []).append(n)
+        if len(seen) == 3 and all(max(v) > min(v) > 0 for v in seen.values()):
+            break
+        page.wait_for_timeout(500)
+    assert sorted(seen) == [f"race 1: {c} validation" for c in ("gru", "lstm", "rnn")], seen
+    assert all(max(v) > min(v) > 0 for v in seen.values()), seen  # each curve grew while we watched
+    screenshot(page, "compare.png")
+    ctx.close()
