@@ -45,7 +45,8 @@ def split_points(n: int, val_fraction: float, test_fraction: float) -> tuple[int
 
 
 def make_windows(values: np.ndarray, lookback: int, horizon: int) -> tuple[np.ndarray, ...]:
-    """All windows of a (T, F) series: x (n, L, F), y (n, H) from column 0, t0 (n,) first target index."""
+    """All windows of a (T, F) series built at once: x (n, L, F), y (n, H) from column 0, t0 (n,) first
+    target index. The reference the lazy parts are tested against; prepare never calls it."""
     n = _count_windows(len(values), lookback, horizon)
     x = np.lib.stride_tricks.sliding_window_view(values, lookback, axis=0)[:n]  # (n, F, L)
     y = np.lib.stride_tricks.sliding_window_view(values[lookback:, 0], horizon)[:n].copy()

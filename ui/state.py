@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from rnnlab.data.csv import CsvTable, peek, series_from_table
+from rnnlab.data.csv import CsvTable, read_table, series_from_table
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import load_data, prepare_data
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
@@ -122,7 +122,7 @@ def current_data(cfg: RunConfig | None = None):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _cached_table(csv_bytes: bytes, decimal: str, thousands: str, date_column: str | None) -> CsvTable:
-    return peek(csv_bytes, decimal, thousands, date_column)
+    return read_table(csv_bytes, decimal, thousands, date_column)
 
 
 def csv_table() -> tuple[CsvTable | None, str | None]:
@@ -208,21 +208,24 @@ def start_job(cfg: RunConfig, data) -> TrainingJob:
     return job
 
 
-def train_from_widgets() -> None:
-    """The Train button's callback (it runs before the page is drawn, so the buttons below show the
-    new state): validate the widgets' config, take the current data, start the job, or keep the
-    error for the page to show."""
-    st.session_state.train_error = None
+def ready_to_train():
+    """(config, data, None) from the widgets, or (None, None, message) saying what to fix."""
     try:
         cfg = config_from_state().validate()
     except RnnlabError as e:
-        st.session_state.train_error = str(e)
-        return
+        return None, None, str(e)
     data, err = current_data(cfg)
     if err:
-        st.session_state.train_error = f"{err} (fix it on the Data page)"
-        return
-    start_job(cfg, data)
+        return None, None, f"{err} (fix it on the Data page)"
+    return cfg, data, None
+
+
+def train_from_widgets() -> None:
+    """The Train button's callback (it runs before the page is drawn, so the buttons below show the
+    new state): start a job from the widgets, or keep the error for the page to show."""
+    cfg, data, st.session_state.train_error = ready_to_train()
+    if cfg is not None:
+        start_job(cfg, data)
 
 
 def stop_job() -> None:

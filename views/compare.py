@@ -3,7 +3,6 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
-from rnnlab.errors import RnnlabError
 from ui import runs, state
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
@@ -12,15 +11,8 @@ LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 def race() -> None:
     """Button callback: rnn, LSTM and GRU on the current data, same seed and budget, all at once
     where the server's slots allow (the rest wait in the queue)."""
-    st.session_state.compare_error = None
-    try:
-        cfg = state.config_from_state().validate()
-    except RnnlabError as e:
-        st.session_state.compare_error = str(e)
-        return
-    data, err = state.current_data(cfg)
-    if err:
-        st.session_state.compare_error = f"{err} (fix it on the Data page)"
+    cfg, data, st.session_state.compare_error = state.ready_to_train()
+    if cfg is None:
         return
     ids, n = [], st.session_state.get("races", 0) + 1
     st.session_state.races = n

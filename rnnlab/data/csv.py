@@ -328,9 +328,3 @@ def _handle_missing(frame: pd.DataFrame, policy: str, notes: list[str]) -> pd.Da
     filled.index = frame.index
     notes.append(f"{gaps} rows with missing values filled by linear interpolation")
     return filled
-
-
-def peek(source: str | Path | bytes, decimal: str = "auto", thousands: str = "auto",
-         date_column: str | None = None) -> CsvTable:
-    """The parsed table and its per-column report, for pickers and the load report."""
-    return read_table(source, decimal, thousands, date_column)
