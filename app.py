@@ -13,12 +13,14 @@ main module as __mp_main__, which must then do nothing (no Streamlit calls, no i
 def main() -> None:
     import streamlit as st
 
-    from ui import links, present, sidebar, state
+    from ui import jobs, links, present, settings, sidebar
 
     st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide",
                        initial_sidebar_state="collapsed" if present.on() else "auto")
     present.style()
-    state.init_state()
+    jobs.warm_up_torch()  # once per server: the training forkserver starts in the background
+    jobs.heartbeat()
+    settings.init()
     links.restore()  # a shared link's settings, before any widget is drawn
     links.note()
     pages = [

@@ -35,7 +35,7 @@ def headless(preset: str, epochs: int) -> float:
 
 
 def in_app(cfg: RunConfig, refresh: float) -> float:
-    job = TrainingJob(cfg, mode="process", cpu_threads=1).start()  # as the app runs it (ui/state.py)
+    job = TrainingJob(cfg, mode="process", cpu_threads=1).start()  # as the app runs it (ui/jobs.py)
     redraws = 0
     while job.alive:
         time.sleep(refresh)

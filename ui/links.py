@@ -12,7 +12,7 @@ import streamlit as st
 from rnnlab.config import RunConfig
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
-from ui import state
+from ui import settings, store
 
 CSV_FIELDS = ("csv_path", "column", "date_column", "inputs", "decimal", "thousands", "missing")
 
@@ -27,7 +27,7 @@ def restore() -> None:
     if params.get("source") == "csv":
         st.session_state.link_note = ("This link was made with an uploaded CSV; files cannot travel in a "
                                       "link, so upload it again on the Data page.")
-        state.put("w_source", "Upload CSV")
+        store.put("w_source", "Upload CSV")
     if not config_params:
         return
     try:
@@ -42,16 +42,16 @@ def restore() -> None:
             continue
         if part == "data" and (name == "params" or (name in CSV_FIELDS and params.get("source") != "csv")):
             continue
-        state.put(state.key(part, name), d[part][name])
+        store.put(store.key(part, name), d[part][name])
     spec = GENERATORS.get(cfg.data.generator)
     for name, value in cfg.data.params.items():
         if spec is not None and name in spec.params:
-            state.put(f"w_param_{spec.name}__{name}", int(value) if spec.params[name].integer else float(value))
+            store.put(f"w_param_{spec.name}__{name}", int(value) if spec.params[name].integer else float(value))
 
 
 def current_query() -> dict[str, str]:
     """The URL parameters that describe the widgets now."""
-    cfg = state.config_from_state()
+    cfg = settings.config_from_state()
     query = cfg.to_query()
     query.pop("data.csv_path", None)
     if st.session_state.get("present"):
@@ -85,5 +85,5 @@ def share_ui() -> None:
     with st.expander("Share these settings", icon=":material/link:"):
         base = (st.context.url or "").split("?")[0]
         st.code(base + "?" + urllib.parse.urlencode(current_query()), language=None, wrap_lines=True)
-        if state.config_from_state().data.csv_path is not None:
+        if settings.config_from_state().data.csv_path is not None:
             st.caption("The uploaded CSV does not travel in the link: whoever opens it uploads the file again.")

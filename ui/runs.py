@@ -72,7 +72,7 @@ def _open_run() -> None:
     from rnnlab.errors import DataError
     from rnnlab.experiment import restore
     from rnnlab.export import load_run
-    from ui import state
+    from ui import dataset
 
     f = st.session_state.get("run_upload")
     st.session_state.run_error = None
@@ -85,12 +85,12 @@ def _open_run() -> None:
             if st.session_state.get("csv_bytes") is None:
                 raise DataError(f"this run was trained on the CSV {cfg.data.csv_path!r}: upload it on the "
                                 "Data page, then open the run again.")
-            data, err = state.current_data(cfg)
+            data, err = dataset.current_data(cfg)
             if err:
                 raise DataError(err)
         result, s = restore(cfg, model, scaler, history, data)
     except Exception as e:  # noqa: BLE001 - a hostile or damaged file must leave the page usable
-        st.session_state.run_error = state.readable(e)
+        st.session_state.run_error = dataset.readable(e)
         return
     job = TrainingJob.loaded(s, result, history)
     add(job)

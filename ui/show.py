@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.report import verdict as judge
-from ui import state
+from ui import jobs
 
 
 def verdict(result: dict) -> None:
@@ -24,5 +24,5 @@ def notes(lines: list[str]) -> None:
 
 def slots() -> None:
     """How busy the server's training slots are, and the CPU threads each run gets."""
-    st.caption(f"Training slots in use on this server: {state.job_slots().in_use} of {state.MAX_JOBS} · "
-               f"{state.job_threads()} CPU thread(s) per run")
+    st.caption(f"Training slots in use on this server: {jobs.job_slots().in_use} of {jobs.MAX_JOBS} · "
+               f"{jobs.job_threads()} CPU thread(s) per run")

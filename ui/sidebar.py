@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.data import PanelData
-from ui import links, present, state
+from ui import dataset, jobs, links, present, settings, store
 
 
 def data_line(cfg, data) -> str:
@@ -38,13 +38,13 @@ def render(slots: dict, poll: bool = True) -> None:
     """Fill the sidebar; `poll` refreshes the run status every 2 s while a job runs (the Train page
     turns it off: its own live panel shows the status, and every redraw costs the browser CPU)."""
     with st.sidebar:
-        opts = state.device_options()
-        if state.value(state.key("train", "device")) not in opts:
-            state.put(state.key("train", "device"), "auto")
-        slots["device"].selectbox("Device", list(opts), format_func=opts.get, **state.bind(state.key("train", "device")),
+        opts = settings.device_options()
+        if store.value(store.key("train", "device")) not in opts:
+            store.put(store.key("train", "device"), "auto")
+        slots["device"].selectbox("Device", list(opts), format_func=opts.get, **store.bind(store.key("train", "device")),
                                   help="auto uses a GPU when one is available")
-        cfg = state.config_from_state()
-        data, _ = state.current_data(cfg)
+        cfg = settings.config_from_state()
+        data, _ = dataset.current_data(cfg)
         slots["data"].caption(f"**Data:** {data_line(cfg, data)}")
         job = st.session_state.job
         live = job is not None and not job.snapshot().finished
@@ -55,7 +55,7 @@ def render(slots: dict, poll: bool = True) -> None:
 
 
 def _status() -> None:
-    state.heartbeat()
+    jobs.heartbeat()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     st.caption(f"**Run:** {status_line(snap)}")

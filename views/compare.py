@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
-from ui import runs, state
+from ui import jobs, runs
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 
@@ -11,13 +11,13 @@ LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 def race() -> None:
     """Button callback: rnn, LSTM and GRU on the current data, same seed and budget, all at once
     where the server's slots allow (the rest wait in the queue)."""
-    cfg, data, st.session_state.compare_error = state.ready_to_train()
+    cfg, data, st.session_state.compare_error = jobs.ready_to_train()
     if cfg is None:
         return
     ids, n = [], st.session_state.get("races", 0) + 1
     st.session_state.races = n
     for c in race_configs(cfg):
-        job = state.start_job(c, data)
+        job = jobs.start_job(c, data)
         runs.book().rename(job.id, f"race {n}: {c.model.cell}")
         ids.append(job.id)
     st.session_state.compare_ids = ids
@@ -36,7 +36,7 @@ def chosen() -> list:
 
 def board() -> None:
     """Overlaid curves and the scoreboard; redrawn while any compared run trains."""
-    state.heartbeat()
+    jobs.heartbeat()
     picked = [r for r in (runs.book().get(i) for i in st.session_state.get("compare_ids", [])) if r is not None]
     snaps = {r.name: r.job.snapshot() for r in picked}
     for name, snap in snaps.items():

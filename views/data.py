@@ -6,8 +6,8 @@ from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
-from ui import show, state
-from ui.state import bind, key
+from ui import dataset, settings, show, store
+from ui.store import bind, key
 
 SCALER_WORDS = {
     "auto": "picked from the training part only",
@@ -24,7 +24,7 @@ def generate_ui() -> None:
     names = list(GENERATORS)
     st.selectbox("Generator", names, **bind(key("data", "generator")),
                  format_func=lambda n: f"{n} — {GENERATORS[n].description}")
-    spec = GENERATORS[state.value(key("data", "generator"))]
+    spec = GENERATORS[store.value(key("data", "generator"))]
     cols = st.columns(3)
     if spec.kind == "panel":
         cols[0].number_input("Samples", 20, None, step=100, **bind(key("data", "samples")))
@@ -35,7 +35,7 @@ def generate_ui() -> None:
         k = f"w_param_{spec.name}__{name}"
         cast = int if p.integer else float
         if k not in st.session_state.store:
-            state.put(k, cast(p.default))
+            store.put(k, cast(p.default))
         cols[(i + 2) % 3].number_input(name, cast(p.low), cast(p.high), **bind(k), help=p.help,
                                        step=1 if p.integer else None, format="%d" if p.integer else "%g")
 
@@ -51,15 +51,15 @@ def number_format_ui() -> None:
 
 def upload_ui() -> bool:
     """The upload, its load report and the column pickers; False when the file cannot be used."""
-    f = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="uploader", on_change=state.upload_changed,
+    f = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="uploader", on_change=dataset.upload_changed,
                          help="any of , ; tab | as delimiter; decimal point or comma; UTF-8, UTF-16 or Windows text")
     if f is not None and f.getvalue() != st.session_state.csv_bytes:
-        state.new_upload(f.getvalue(), f.name)
+        dataset.new_upload(f.getvalue(), f.name)
     if st.session_state.csv_bytes is None:
         st.info("Upload a CSV with a header row; one column of numbers is enough.")
         return False
     number_format_ui()
-    table, err = state.csv_table()
+    table, err = dataset.csv_table()
     if err:
         st.error(err)
         return False
@@ -69,15 +69,15 @@ def upload_ui() -> bool:
         st.error("No numeric column found: the file needs at least one column of numbers (check the "
                  "delimiter, or set the number format above).")
         return False
-    if state.value(key("data", "column")) not in table.numeric:
-        state.put(key("data", "column"), table.default_target())
+    if store.value(key("data", "column")) not in table.numeric:
+        store.put(key("data", "column"), table.default_target())
     c = st.columns(3)
     c[0].selectbox("Target column", table.numeric, **bind(key("data", "column")))
     c[1].selectbox("Date column", ["", *table.columns], **bind(key("data", "date_column")),
                    format_func=lambda v: v or "(none: use row numbers)")
     c[2].radio("Missing values", MISSING, **bind(key("data", "missing")), horizontal=True)
-    others = [n for n in table.numeric if n != state.value(key("data", "column"))]
-    state.put(key("data", "inputs"), [n for n in state.value(key("data", "inputs")) if n in others])
+    others = [n for n in table.numeric if n != store.value(key("data", "column"))]
+    store.put(key("data", "inputs"), [n for n in store.value(key("data", "inputs")) if n in others])
     st.multiselect("Extra input columns", others, **bind(key("data", "inputs")))
     with st.expander("How each column was read"):
         st.dataframe(table.report_rows(), hide_index=True)
@@ -97,28 +97,28 @@ def windows_ui(panel: bool) -> None:
 def main() -> None:
     st.title("Data")
     st.radio("Source", ["Generate", "Upload CSV"], **bind("w_source"), horizontal=True)
-    if state.value("w_source") == "Generate":
+    if store.value("w_source") == "Generate":
         generate_ui()
     elif not upload_ui():
         return
-    panel = GENERATORS[state.value(key("data", "generator"))].kind == "panel" \
-        and state.value("w_source") == "Generate"
+    panel = GENERATORS[store.value(key("data", "generator"))].kind == "panel" \
+        and store.value("w_source") == "Generate"
     if panel:
-        state.put(key("data", "horizon"), 1)
+        store.put(key("data", "horizon"), 1)
     windows_ui(panel)
     try:
-        cfg = state.config_from_state().validate()
+        cfg = settings.config_from_state().validate()
     except RnnlabError as e:
         st.error(str(e))
         return
-    data, err = state.current_data(cfg)
+    data, err = dataset.current_data(cfg)
     if err:
         st.error(err)
         return
     try:
-        prep = state.prepared(cfg, data)
+        prep = dataset.prepared(cfg, data)
     except Exception as e:  # noqa: BLE001 - one readable line, never a traceback
-        st.error(state.readable(e))
+        st.error(dataset.readable(e))
         return
     scaler = prep.scaler.kind
     words = SCALER_WORDS[cfg.data.scaler] + (f": **{scaler}**, because {prep.scaler_reason}."

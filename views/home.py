@@ -1,7 +1,7 @@
 """Home: what rnnlab is, and one button to the classic demo."""
 import streamlit as st
 
-from ui import state
+from ui import settings
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
             "and reaches a test MSE near 1,400 — while repeating the last value scores about 0.085. "
             "rnnlab scales by default and shows both numbers side by side.")
     if st.button("Load the classic random-walk demo", icon=":material/play_arrow:", type="primary", key="demo_button"):
-        state.apply_preset("keras-classic")
+        settings.apply_preset("keras-classic")
         st.switch_page("views/train.py")
     st.caption("Or start from the **Data** page with any generator or your own CSV.")
 

@@ -6,7 +6,7 @@ import torch
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
 from rnnlab.diagnostics import order_units, probe_plan, reading, saturation, window_states
-from ui import runs, state
+from ui import jobs, runs
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
@@ -62,7 +62,7 @@ def window_section(job, snap) -> None:
 
 def body() -> None:
     """Everything below the run picker; redrawn at the Train page's pace while the run trains."""
-    state.heartbeat()
+    jobs.heartbeat()
     job = st.session_state.job
     if job is None:
         return

@@ -7,7 +7,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
 from rnnlab.report import METRIC_WORDS, future_dates, live_fit_frame, metrics_rows, predictions_frame
-from ui import runs, show, state
+from ui import jobs, runs, show
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 
@@ -63,7 +63,7 @@ def charts_ui(s, frame: pd.DataFrame) -> None:
 
 def live_ui() -> None:
     """While training: the current fit on the validation windows, redrawn as epochs end."""
-    state.heartbeat()
+    jobs.heartbeat()
     job = st.session_state.job
     if job is None:
         return
@@ -101,7 +101,7 @@ def main() -> None:
         return
     s, result = job.setup, snap.result
     show.verdict(result)
-    frame = state.per_job(job, "predictions", lambda: predictions_frame(s))
+    frame = jobs.per_job(job, "predictions", lambda: predictions_frame(s))
     test, x_col = charts_ui(s, frame)
     metrics_ui(result)
     x_title = "sample" if s.prep.panel else ("date" if x_col == "date" else "time step")
@@ -109,10 +109,10 @@ def main() -> None:
                                           x_title=x_title), key="residuals")
     forecast_ui(s)
     c = st.columns(2)
-    csv_bytes = state.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
+    csv_bytes = jobs.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
     c[0].download_button("Predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
                          mime="text/csv", icon=":material/download:", key="dl_pred")
-    run_zip = state.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"],
+    run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"],
                                                                  result))
     c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
                          mime="application/zip", icon=":material/download:", key="dl_run")

@@ -6,8 +6,8 @@ from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import present, runs, show, state
-from ui.state import bind, key
+from ui import jobs, present, runs, show, store
+from ui.store import bind, key
 
 PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
@@ -33,8 +33,8 @@ def settings_ui() -> None:
         st.markdown("**Training**")
         c = st.columns(3)
         c[0].selectbox("Optimizer", OPTIMIZERS, **bind(key("train", "optimizer")))
-        if state.value(key("train", "lr")) not in LRS:
-            state.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - state.value(key("train", "lr")))))
+        if store.value(key("train", "lr")) not in LRS:
+            store.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - store.value(key("train", "lr")))))
         c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
         c[2].number_input("Epochs", 1, None, **bind(key("train", "epochs")))
         c = st.columns(4)
@@ -42,8 +42,8 @@ def settings_ui() -> None:
         c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
         c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
         c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
-        if state.value(key("train", "probe_every")) not in PROBE_OPTIONS:
-            state.put(key("train", "probe_every"), -1)
+        if store.value(key("train", "probe_every")) not in PROBE_OPTIONS:
+            store.put(key("train", "probe_every"), -1)
         st.selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
                      format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
                      help="probes feed the Inspect page and the gradient-over-time chart")
@@ -53,20 +53,20 @@ def buttons(job, snap) -> None:
     running = snap is not None and not snap.finished
     c = st.columns([1, 1, 1, 3])
     c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button",
-                on_click=state.train_from_widgets)
+                on_click=jobs.train_from_widgets)
     if snap is not None and snap.state == "paused":
         c[1].button("Resume", icon=":material/resume:", key="resume_button", on_click=job.resume)
     else:
         c[1].button("Pause", icon=":material/pause:", disabled=not running, key="pause_button",
                     on_click=job.pause if job is not None else None)
-    c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button", on_click=state.stop_job)
+    c[2].button("Stop", icon=":material/stop:", disabled=not running, key="stop_button", on_click=jobs.stop_job)
     if st.session_state.get("train_error"):
         st.error(st.session_state.train_error)
 
 
 def live_panel() -> None:
     """Progress and loss: redrawn every REFRESH_S while training."""
-    state.heartbeat()
+    jobs.heartbeat()
     job = st.session_state.job
     if job is None:
         return
@@ -76,7 +76,7 @@ def live_panel() -> None:
         st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     st.progress(snap.progress, text=snap.progress_line())
     show.slots()
-    base = state.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
+    base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
         if job.setup is not None else None
     per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw

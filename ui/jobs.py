@@ -1,0 +1,105 @@
+"""Job bookkeeping: the server's training slots and session registry, starting and stopping runs."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import streamlit as st
+
+from rnnlab import worker
+from rnnlab.config import RunConfig
+from rnnlab.job import JobRegistry, JobSlots, TrainingJob
+from rnnlab.errors import RnnlabError
+from ui.dataset import current_data
+from ui.settings import config_from_state
+
+MAX_JOBS = int(os.environ.get("RNNLAB_MAX_JOBS", "2"))
+
+
+@st.cache_resource
+def warm_up_torch() -> threading.Thread:
+    """Once per server: start the training forkserver (it imports torch) in the background, so the
+    first Train click is fast."""
+    t = threading.Thread(target=worker.warm_up, name="rnnlab-warm-up", daemon=True)
+    t.start()
+    return t
+
+
+@st.cache_resource
+def job_slots() -> JobSlots:
+    """Server-wide: at most MAX_JOBS jobs train at once; others wait in the queue."""
+    return JobSlots(MAX_JOBS)
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    """Server-wide: stops the job of a browser session that has gone away, after as long as
+    Streamlit itself keeps a disconnected session (server.disconnectedSessionTTL)."""
+    return JobRegistry(grace=float(st.get_option("server.disconnectedSessionTTL")))
+
+
+def session_id() -> str:
+    """This browser session's own id, kept in its session state (a public API, unlike Streamlit's)."""
+    return st.session_state.setdefault("owner_id", uuid.uuid4().hex)
+
+
+def heartbeat() -> None:
+    """Tell the registry this session is still here: every rerun and every polling fragment calls it."""
+    job_registry().touch(session_id())
+
+
+def job_threads(cores: int | None = None, max_jobs: int = MAX_JOBS) -> int:
+    """CPU threads per training job: the machine's cores shared by the job slots, one left for the
+    server; one on a 2-core machine, where a second thread pool beside the server's made training
+    2-3x slower (see rnnlab/job.py)."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, (cores - 1) // max_jobs)
+
+
+def start_job(cfg: RunConfig, data) -> TrainingJob:
+    """Start a training job and keep it as a new run of this session (earlier runs stay)."""
+    from rnnlab.diagnostics import probe_for_setup
+    from ui import runs
+
+    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
+                      mode="process", cpu_threads=job_threads())  # own GIL (rnnlab/worker.py)
+    job_registry().put(session_id(), job)
+    runs.add(job.start())
+    return job
+
+
+def ready_to_train():
+    """(config, data, None) from the widgets, or (None, None, message) saying what to fix."""
+    try:
+        cfg = config_from_state().validate()
+    except RnnlabError as e:
+        return None, None, str(e)
+    data, err = current_data(cfg)
+    if err:
+        return None, None, f"{err} (fix it on the Data page)"
+    return cfg, data, None
+
+
+def train_from_widgets() -> None:
+    """The Train button's callback (it runs before the page is drawn, so the buttons below show the
+    new state): start a job from the widgets, or keep the error for the page to show."""
+    cfg, data, st.session_state.train_error = ready_to_train()
+    if cfg is not None:
+        start_job(cfg, data)
+
+
+def stop_job() -> None:
+    job = st.session_state.job
+    job.stop()
+    job.join(timeout=2.0)
+
+
+def per_job(job: TrainingJob, name: str, compute):
+    """compute() once per job and name, not on every rerun; only the current job's values are kept."""
+    cache = st.session_state.get("per_job")
+    if cache is None or cache["job_id"] != job.id:
+        cache = st.session_state["per_job"] = {"job_id": job.id}
+    if name not in cache:
+        cache[name] = compute()
+    return cache[name]

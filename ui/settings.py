@@ -1,0 +1,60 @@
+"""Config mapping: the widget store <-> RunConfig (the settings the pages describe)."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import streamlit as st
+import torch
+
+from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from rnnlab.presets import preset_dict
+from ui import store
+from ui.store import key, put, value
+
+PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+USER_CHOICES = (("train", "device"), ("train", "probe_every"))  # kept when a preset or lesson loads
+
+
+def init() -> None:
+    """Every config value in its widget key, the app's defaults where the store has none yet."""
+    defaults = RunConfig()
+    defaults.train.probe_every = -1  # unlike the CLI, the app probes by default (auto-spaced)
+    values = {key(part, f.name): getattr(getattr(defaults, part), f.name)
+              for part, cls in PARTS.items() for f in fields(cls)}
+    values["w_source"] = "Generate"
+    store.init(values)
+    st.session_state.setdefault("csv_bytes", None)
+    st.session_state.setdefault("csv_name", None)
+    st.session_state.setdefault("job", None)
+
+
+def config_from_state() -> RunConfig:
+    """The RunConfig the widgets currently describe."""
+    d = {part: {f.name: value(key(part, f.name)) for f in fields(cls)} for part, cls in PARTS.items()}
+    gen = d["data"]["generator"]
+    d["data"]["params"] = {k.split("__", 1)[1]: v for k, v in st.session_state.store.items()
+                           if str(k).startswith(f"w_param_{gen}__")}
+    if value("w_source") == "Upload CSV" and st.session_state.csv_bytes is not None:
+        d["data"]["csv_path"] = st.session_state.csv_name
+    else:
+        d["data"]["csv_path"] = None
+    return RunConfig.from_dict(d)
+
+
+def apply_preset(name: str) -> None:
+    """Load a named configuration into the widgets (home page demo button)."""
+    for part, values in preset_dict(name).items():
+        for name_, v in values.items():
+            if (part, name_) not in USER_CHOICES:
+                put(key(part, name_), v)
+    put("w_source", "Generate")
+
+
+def device_options() -> dict[str, str]:
+    """Device choices for the sidebar: value -> label (GPU name shown when CUDA exists)."""
+    opts = {"auto": "auto", "cpu": "CPU"}
+    if torch.cuda.is_available():
+        opts["cuda"] = f"CUDA · {torch.cuda.get_device_name(0)}"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        opts["mps"] = "Apple MPS"
+    return opts
