@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnlab.config import RunConfig
-from rnnlab.plots import _layout
+from rnnlab.plots import _layout, log_axis
 from rnnlab.report import BASELINE_NAMES, best_baseline
 
 RACE_CELLS = ("rnn", "lstm", "gru")
@@ -60,7 +60,7 @@ def compare_loss_figure(histories: dict[str, list[dict]]) -> go.Figure:
         if any(h["val_loss"] is not None for h in hist):
             fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], mode="lines+markers",
                                      name=f"{name} validation", line=dict(color=color, width=3)))
-    fig.update_yaxes(type="log")
+    log_axis(fig, [y for t in fig.data for y in t.y])
     return _layout(fig, "Loss per epoch (scaled values)", "epoch", "loss (log scale)", height=420)
 
 
@@ -71,6 +71,6 @@ def compare_grad_figure(curves: dict[str, np.ndarray]) -> go.Figure:
         row = np.atleast_2d(np.asarray(g, float))[-1]
         fig.add_trace(go.Scatter(x=np.arange(1, len(row) + 1), y=np.where(row > 0, row, np.nan),
                                  mode="lines", name=name, line=dict(color=color, width=2.5)))
-    fig.update_yaxes(type="log")
+    log_axis(fig, [y for t in fig.data for y in t.y])
     return _layout(fig, "‖∂L/∂h_t‖, latest probe", "time step t (window end →)",
                    "‖∂L/∂h_t‖ (log)", height=420)

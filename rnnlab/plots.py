@@ -46,6 +46,26 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int 
     return fig
 
 
+def log_axis(fig: go.Figure, values, axis: str = "y") -> None:
+    """A log axis whose labels stay readable: over many decades one label per one or more decades
+    (10^-14 ... 10^0, at most ~7 labels); within two decades plain 1-2-5 values (0.2, 0.5, 1, 2),
+    not Plotly's bare minor digits."""
+    v = np.asarray([x for x in np.ravel(np.asarray(values, dtype=object)) if x is not None], dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    if not v.size:
+        update(type="log")
+        return
+    lo, hi = float(v.min()), float(v.max())
+    decades = np.log10(hi / lo)
+    if decades >= 2:
+        update(type="log", exponentformat="power", dtick=int(np.ceil(decades / 6)))
+        return
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+             for m in (1, 2, 5) if lo / 1.6 <= m * 10.0 ** e <= hi * 1.6]
+    update(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
 def shade_parts(fig: go.Figure, x_axis, train_end: int, val_end: int) -> None:
     """Shade train / val / test regions of a series chart (x_axis: the full x values)."""
     n = len(x_axis)
@@ -107,7 +127,7 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
         x_end = max([h["epoch"] for h in history] + [1.0])
         fig.add_trace(go.Scatter(x=[0, x_end], y=[baseline_val, baseline_val], mode="lines",
                                  name="persistence (val)", line=dict(color=COLORS["base"], dash="dash", width=2)))
-    fig.update_yaxes(type="log")
+    log_axis(fig, [y for t in fig.data for y in t.y])
     return _layout(fig, "Loss (MSE on scaled values)", "epoch", "loss (log scale)", height=400)
 
 
@@ -118,7 +138,7 @@ def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
     if clip and len(xs):
         fig.add_trace(go.Scatter(x=[xs[0], xs[-1]], y=[clip, clip], mode="lines", name="clip threshold",
                                  line=dict(color=COLORS["base"], dash="dot", width=2)))
-    fig.update_yaxes(type="log")
+    log_axis(fig, [y for t in fig.data for y in t.y])
     return _layout(fig, "Gradient norm per step", "step", "‖∇θ L‖ (log)", height=320)
 
 

@@ -9,17 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnlab.plots import FONT, _layout
+from rnnlab.plots import FONT, _layout, log_axis
 
 MAX_T, MAX_UNITS = 500, 256
-
-
-def _log_ticks(fig: go.Figure, values) -> None:
-    """Log y axis labelled once per decade (10^-6 ... 10^0) when it spans several decades."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v > 0)]
-    decades = np.log10(v.max() / v.min()) if v.size else 0
-    fig.update_yaxes(type="log", exponentformat="power", dtick=1 if decades >= 2 else None)
 
 
 def pool(z: np.ndarray, max_rows: int, max_cols: int) -> tuple[np.ndarray, int, int]:
@@ -89,7 +81,7 @@ def grad_over_time(grad_norms: np.ndarray, title: str = "‖∂L/∂h_t‖ over 
     for layer, row in enumerate(g):
         fig.add_trace(go.Scatter(x=np.arange(1, len(row) + 1), y=np.where(row > 0, row, np.nan),
                                  mode="lines+markers", name=f"layer {layer + 1}", marker=dict(size=4)))
-    _log_ticks(fig, g)
+    log_axis(fig, g)
     return _layout(fig, title, "time step t (window end →)", "‖∂L/∂h_t‖ (log)", height=380)
 
 
@@ -105,7 +97,7 @@ def grad_history_heatmap(steps: list[int], grads: list[np.ndarray]) -> go.Figure
 
 def connectivity_figure(conn: np.ndarray) -> go.Figure:
     fig = go.Figure(go.Bar(x=np.arange(1, len(conn) + 1), y=conn, marker_color="#2ca02c", name="‖∂ŷ/∂x_t‖"))
-    _log_ticks(fig, conn)
+    log_axis(fig, conn)
     return _layout(fig, "Input connectivity ‖∂ŷ/∂x_t‖",
                    "time step t", "‖∂ŷ/∂x_t‖ (log)", height=340)
 

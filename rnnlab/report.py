@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rnnlab.data.generators import GENERATORS
 from rnnlab.evaluate import predict
 from rnnlab.windows import Part
 
@@ -46,6 +47,7 @@ def best_baseline(result: dict) -> tuple[str | None, float | None]:
     return name, base[name]
 
 
+
 def verdict(result: dict) -> Verdict:
     """Green only when the model beats every baseline on test MAE; otherwise name the best one."""
     model = result["test"].get("mae")
@@ -65,14 +67,28 @@ def verdict(result: dict) -> Verdict:
         gain = (1 - model / best) * 100 if best > 0 else 0.0
         return Verdict("good", f"Beats every baseline on test MAE: {model:.4g} against {best:.4g} for the "
                        f"best one ({label}), {gain:.0f} % lower.", best=name)
-    ratio = model / best if best > 0 else float("inf")
     return Verdict("warn", f"The {label} baseline is better: test MAE {best:.4g} against {model:.4g} for "
-                   f"the model ({ratio:.2f}× its error).", _advice(name, result), name)
+                   f"the model ({times(model, best)} its error).", _advice(name, result), name)
+
+
+def times(a: float, b: float) -> str:
+    """a / b for people: 1.37×, 57×, 1,234× or 'over a million times' (b = 0: 'infinitely many times')."""
+    if b <= 0:
+        return "infinitely many times"
+    r = a / b
+    if r >= 1e6:
+        return "over a million times"
+    return f"{r:.2f}×" if r < 10 else f"{r:,.0f}×"
 
 
 def _advice(best: str, result: dict) -> str:
     lookback = result["config"]["data"]["lookback"]
     period = result.get("seasonal_period")
+    data = result["config"]["data"]
+    spec = GENERATORS.get(data["generator"])
+    if best == "linear" and spec is not None and spec.kind == "panel" and not data.get("csv_path"):
+        return ("A linear model of the window's values does better on this task: the network has not "
+                "learned to use the window yet; train longer, or try an LSTM or GRU.")
     if best == "linear":
         return ("The series is smooth or seasonal: a linear model already predicts it well; try a longer "
                 "lookback or more epochs.")

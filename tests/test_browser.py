@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnlab.lessons import LESSONS
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,15 +52,17 @@ WATCH_JS = """(text) => {
 }"""
 
 
-# Time from the mouse press to the first drawn point of the loss chart, measured in the page.
+# Time from the mouse press to the first drawn point of a new run's loss chart, measured in the page:
+# the first count of points above 0 and below the count shown at the press (the last run's chart).
 FIRST_POINT_JS = """() => {
-  window.__down = null; window.__first = null;
-  document.addEventListener('mousedown', () => { if (window.__down === null) window.__down = performance.now(); },
-                            {capture: true, once: true});
+  window.__down = null; window.__first = null; window.__before = null;
+  const count = () => { const el = document.querySelector('.js-plotly-plot');
+    return el && el._fullData ? el._fullData.reduce((a, t) => a + (t._length || 0), 0) : 0; };
+  document.addEventListener('mousedown', () => { if (window.__down === null) { window.__down = performance.now();
+    window.__before = count() || Infinity; } }, {capture: true, once: true});
   const timer = setInterval(() => {
-    const el = document.querySelector('.js-plotly-plot');
-    const n = el && el._fullData ? el._fullData.reduce((a, t) => a + (t._length || 0), 0) : 0;
-    if (window.__down !== null && n > 0) { window.__first = performance.now(); clearInterval(timer); }
+    const n = count();
+    if (window.__down !== null && n > 0 && n < window.__before) { window.__first = performance.now(); clearInterval(timer); }
   }, 20);
 }"""
 
@@ -139,7 +143,7 @@ def new_page(browser, url):
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = ctx.new_page()
     page.goto(url)
-    page.wait_for_selector("text=Load the classic random-walk demo", timeout=30_000)
+    page.wait_for_selector("text=Train the classic random-walk demo", timeout=30_000)
     return ctx, page
 
 
@@ -184,17 +188,20 @@ def progress_text(page) -> str:
 
 def test_demo_streams_loss_and_stops_fast(server, browser):
     ctx, page = new_page(browser, server)
-    page.get_by_role("button", name="Load the classic random-walk demo").click()
-    page.wait_for_selector("text=Press", timeout=20_000)
+    page.get_by_role("button", name="Train the classic random-walk demo").click()  # one click trains it
+    page.wait_for_selector("text=test MAE", timeout=30_000)
     set_number(page, "Epochs", 400)
     page.evaluate(FIRST_POINT_JS)
+    last = page.evaluate(POINTS_JS)  # the demo run's chart: the new run's starts again below it
     page.get_by_role("button", name="Train").click()
     clicked = time.perf_counter()
-    changes, last = [], -1
+    changes, fresh = [], False
     while time.perf_counter() - clicked < 7.0:
         n = page.evaluate(POINTS_JS)
-        if n > last and n > 0:
+        fresh = fresh or 0 <= n < last
+        if fresh and n > 0 and (not changes or n > last):
             changes.append(time.perf_counter())
+        if fresh:
             last = n
         page.wait_for_timeout(50)
     page.wait_for_function("() => window.__first !== null", timeout=5_000)
@@ -339,3 +346,49 @@ def test_race_of_cells_grows_three_curves_live(server, browser):
     assert all(max(v) > min(v) > 0 for v in seen.values()), seen  # each curve grew while we watched
     screenshot(page, "compare.png")
     ctx.close()
+
+
+SETTINGS = ("Hidden units", "Layers", "Epochs", "Batch size", "Clip norm", "Seed", "W_hh gain", "Dropout")
+VALUES_JS = """(labels) => Object.fromEntries(labels.map(l => {
+  const el = document.querySelector(`input[aria-label="${l}"]`); return [l, el ? el.value : null]; }))"""
+
+
+def train_settings(page) -> dict:
+    """The Train page's settings as the browser shows them (number boxes and the cell choice)."""
+    goto(page, "Train", "Settings" if page.locator("text=Presenter mode").count() == 0 else "Train")
+    page.wait_for_selector('input[aria-label="Hidden units"]', timeout=20_000)
+    values = page.evaluate(VALUES_JS, list(SETTINGS))
+    values["cell"] = page.locator("[data-testid=stSelectbox]").filter(has_text="Cell").inner_text()
+    return values
+
+
+def test_vanishing_lesson_in_one_click_shows_the_gradient_within_5_s(server, browser):
+    ctx, page = new_page(browser, server)
+    card = page.locator(".st-key-lesson_card_vanishing")
+    page.evaluate(WATCH_JS, "at step")  # the gradient-over-time chart's title: "‖∂L/∂h_t‖ at step N"
+    card.get_by_role("button", name="Start").click()  # the one click: from a fresh page to a running lesson
+    page.wait_for_function("() => window.__seen !== null", timeout=10_000)
+    seconds = page.evaluate("() => (window.__seen - window.__down) / 1000")
+    assert seconds < 5.0, f"gradient-over-time chart {seconds:.2f} s after the click"
+    page.wait_for_selector("text=Lesson: Vanishing gradients", timeout=5_000)
+    screenshot(page, "lesson-vanishing.png")
+    ctx.close()
+
+
+@pytest.mark.parametrize("slug", [s for s in LESSONS if not LESSONS[s].needs_csv])
+def test_lesson_links_restore_the_same_settings_in_a_new_context(server, browser, slug):
+    title = LESSONS[slug].title
+    ctx, page = new_page(browser, server)
+    card = page.locator(f".st-key-lesson_card_{slug}")
+    card.get_by_role("button", name="Start").click()
+    page.wait_for_selector(f"text=Lesson: {title}", timeout=20_000)
+    page.wait_for_function("() => location.search.includes('lesson=')", timeout=10_000)
+    link = page.evaluate("() => location.href")
+    expected = train_settings(page)
+    ctx.close()  # its runs are stopped when the session's TTL passes
+    ctx2 = browser.new_context(viewport={"width": 1280, "height": 720})
+    other = ctx2.new_page()
+    other.goto(link)
+    other.wait_for_selector(f"text=Lesson: {title}", timeout=30_000)  # the banner, with Run again
+    assert train_settings(other) == expected
+    ctx2.close()

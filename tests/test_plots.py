@@ -49,3 +49,15 @@ def test_grad_history_heatmap_shape():
     fig = pi.grad_history_heatmap([1, 10, 20, 30, 40], grads)
     z = np.asarray(fig.data[0].z)
     assert z.shape == (5, 60) and z[0, -1] == 0.0 and round(z[0, 0]) == -6
+
+
+def test_log_axis_labels_stay_readable_over_many_decades_and_within_one():
+    from rnnlab.plots import log_axis
+    import plotly.graph_objects as go
+
+    wide = go.Figure()
+    log_axis(wide, np.logspace(-14, 0, 60))
+    assert wide.layout.yaxis.type == "log" and wide.layout.yaxis.dtick == 3  # ~5 labels, not 15
+    narrow = go.Figure()
+    log_axis(narrow, [0.3, 0.7, 1.4, 1.9, None])
+    assert list(narrow.layout.yaxis.ticktext) == ["0.2", "0.5", "1", "2"]

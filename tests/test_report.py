@@ -90,3 +90,10 @@ def test_generated_series_without_dates_keeps_steps():
     cfg.model.hidden, cfg.train.epochs, cfg.train.device = 4, 1, "cpu"
     _, s = run_experiment(cfg)
     assert "date" not in predictions_frame(s)
+
+
+def test_times_reads_well_at_every_size():
+    from rnnlab.report import times
+
+    assert [times(1.37, 1), times(57.2, 1), times(12_345, 1), times(1.4e9, 1), times(1, 0)] == \
+        ["1.37×", "57×", "12,345×", "over a million times", "infinitely many times"]

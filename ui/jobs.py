@@ -69,6 +69,32 @@ def start_job(cfg: RunConfig, data) -> TrainingJob:
     return job
 
 
+def start_runs(named: list[tuple[str, RunConfig]]) -> str | None:
+    """Start one job per (name, config), all at once where the slots allow (the rest queue); a race
+    of several becomes the Compare page's selection. Every config and its data are checked before
+    any run starts; returns what to fix, or None."""
+    from ui import runs
+
+    checked = []
+    for name, cfg in named:
+        try:
+            cfg.validate()
+        except RnnlabError as e:
+            return f"{name}: {e}"
+        data, err = current_data(cfg)
+        if err:
+            return f"{err} (fix it on the Data page)"
+        checked.append((name, cfg, data))
+    ids = []
+    for name, cfg, data in checked:
+        job = start_job(cfg, data)
+        runs.book().rename(job.id, name)
+        ids.append(job.id)
+    if len(ids) > 1:
+        st.session_state.compare_ids = ids
+    return None
+
+
 def ready_to_train():
     """(config, data, None) from the widgets, or (None, None, message) saying what to fix."""
     try:

@@ -1,6 +1,7 @@
 """The whole configuration in the URL: a link restores every widget, and a reload keeps them.
 
-Only settings that differ from the defaults travel (RunConfig.to_query). An uploaded CSV cannot
+Only settings that differ from the defaults travel (RunConfig.to_query), with the lesson shown
+(`lesson=`) and presenter mode (`present=1`); the page is the URL's path. An uploaded CSV cannot
 travel in a link: the URL then says `source=csv` and the page asks for the file again.
 """
 from __future__ import annotations
@@ -10,8 +11,8 @@ import urllib.parse
 import streamlit as st
 
 from rnnlab.config import RunConfig
-from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
+from rnnlab.lessons import LESSONS
 from ui import settings, store
 
 CSV_FIELDS = ("csv_path", "column", "date_column", "inputs", "decimal", "thousands", "missing")
@@ -28,6 +29,8 @@ def restore() -> None:
         st.session_state.link_note = ("This link was made with an uploaded CSV; files cannot travel in a "
                                       "link, so upload it again on the Data page.")
         store.put("w_source", "Upload CSV")
+    if params.get("lesson") in LESSONS:
+        st.session_state.lesson = params["lesson"]
     if not config_params:
         return
     try:
@@ -43,10 +46,7 @@ def restore() -> None:
         if part == "data" and (name == "params" or (name in CSV_FIELDS and params.get("source") != "csv")):
             continue
         store.put(store.key(part, name), d[part][name])
-    spec = GENERATORS.get(cfg.data.generator)
-    for name, value in cfg.data.params.items():
-        if spec is not None and name in spec.params:
-            store.put(f"w_param_{spec.name}__{name}", int(value) if spec.params[name].integer else float(value))
+    settings.put_params(cfg.data.generator, cfg.data.params)
 
 
 def current_query() -> dict[str, str]:
@@ -56,6 +56,8 @@ def current_query() -> dict[str, str]:
     query.pop("data.csv_path", None)
     if st.session_state.get("present"):
         query["present"] = "1"
+    if st.session_state.get("lesson"):
+        query["lesson"] = st.session_state.lesson
     if cfg.data.csv_path is not None:
         query["source"] = "csv"
     else:

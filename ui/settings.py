@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from rnnlab.data.generators import GENERATORS
 from rnnlab.presets import preset_dict
 from ui import store
 from ui.store import key, put, value
@@ -41,13 +42,32 @@ def config_from_state() -> RunConfig:
     return RunConfig.from_dict(d)
 
 
-def apply_preset(name: str) -> None:
-    """Load a named configuration into the widgets (home page demo button)."""
-    for part, values in preset_dict(name).items():
-        for name_, v in values.items():
-            if (part, name_) not in USER_CHOICES:
-                put(key(part, name_), v)
+def apply(d: dict, keep=USER_CHOICES) -> None:
+    """Load a whole RunConfig dict into the widgets (a preset, a lesson), except the `keep` fields the
+    user chose; the generator's parameters are reset to their defaults, then set from d."""
+    for part, values in d.items():
+        for name, v in values.items():
+            if (part, name) not in keep and name != "params":
+                put(key(part, name), v)
+    put_params(d["data"]["generator"], d["data"].get("params", {}), reset=True)
     put("w_source", "Generate")
+
+
+def put_params(generator: str, params: dict, reset: bool = False) -> None:
+    """A generator's parameters into their widgets (typed as the sliders expect); unknown names are
+    ignored; with reset, the ones not given go back to their defaults."""
+    spec = GENERATORS.get(generator)
+    if spec is None:
+        return
+    for name, p in spec.params.items():
+        if name in params or reset:
+            v = params.get(name, p.default)
+            put(f"w_param_{spec.name}__{name}", int(v) if p.integer else float(v))
+
+
+def apply_preset(name: str) -> None:
+    """Load a named configuration into the widgets (the home page's demo button)."""
+    apply(preset_dict(name))
 
 
 def device_options() -> dict[str, str]:

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
-from ui import jobs, runs
+from ui import jobs, lessons, runs
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 
@@ -11,16 +11,11 @@ LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 def race() -> None:
     """Button callback: rnn, LSTM and GRU on the current data, same seed and budget, all at once
     where the server's slots allow (the rest wait in the queue)."""
-    cfg, data, st.session_state.compare_error = jobs.ready_to_train()
+    cfg, _, st.session_state.compare_error = jobs.ready_to_train()
     if cfg is None:
         return
-    ids, n = [], st.session_state.get("races", 0) + 1
-    st.session_state.races = n
-    for c in race_configs(cfg):
-        job = jobs.start_job(c, data)
-        runs.book().rename(job.id, f"race {n}: {c.model.cell}")
-        ids.append(job.id)
-    st.session_state.compare_ids = ids
+    n = st.session_state.races = st.session_state.get("races", 0) + 1
+    st.session_state.compare_error = jobs.start_runs([(f"race {n}: {c.model.cell}", c) for c in race_configs(cfg)])
 
 
 def chosen() -> list:
@@ -58,6 +53,7 @@ def board() -> None:
 
 def main() -> None:
     st.title("Compare")
+    lessons.banner("compare")
     st.button("Race the cells", icon=":material/sprint:", type="primary", key="race_button", on_click=race,
               help="rnn, LSTM and GRU on the current data with the same seed, batch order and budget")
     if st.session_state.get("compare_error"):

@@ -1,7 +1,8 @@
-"""Home: what rnnlab is, and one button to the classic demo."""
+"""Home: what rnnlab is, the classic demo (one click trains it) and the lessons."""
 import streamlit as st
 
-from ui import settings
+from rnnlab.lessons import LESSONS
+from ui import lessons, present
 
 
 def main() -> None:
@@ -13,10 +14,17 @@ def main() -> None:
     st.info("The classic Keras tutorial trains SimpleRNN(50) on 1,000 random walks **without scaling** "
             "and reaches a test MSE near 1,400 — while repeating the last value scores about 0.085. "
             "rnnlab scales by default and shows both numbers side by side.")
-    if st.button("Load the classic random-walk demo", icon=":material/play_arrow:", type="primary", key="demo_button"):
-        settings.apply_preset("keras-classic")
+    if st.button("Train the classic random-walk demo", icon=":material/play_arrow:", type="primary",
+                 key="demo_button", on_click=lessons.start_demo) and not st.session_state.get("train_error"):
         st.switch_page("views/train.py")
     st.caption("Or start from the **Data** page with any generator or your own CSV.")
+    st.subheader("Lessons")
+    st.caption("Each button sets the data, the model and the training, starts at once and opens the page to watch.")
+    slugs, per_row = list(LESSONS), 1 if present.on() else 2  # presenting: one wide card per row
+    for row in range(0, len(slugs), per_row):
+        for col, slug in zip(st.columns(per_row), slugs[row:row + per_row]):
+            with col:
+                lessons.card(slug)
 
 
 main()

@@ -6,7 +6,7 @@ from rnnlab import plots
 from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import jobs, present, runs, show, store
+from ui import jobs, lessons, present, runs, show, store
 from ui.store import bind, key
 
 PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
@@ -121,6 +121,7 @@ def outcome(snap) -> None:
 
 def main() -> None:
     st.title("Train")
+    lessons.banner("train")
     runs.picker("train")
     with st.expander("Settings") if present.on() else st.container():  # presenting: folded away
         settings_ui()
