@@ -85,7 +85,7 @@ def _advice(best: str, result: dict) -> str:
     lookback = result["config"]["data"]["lookback"]
     period = result.get("seasonal_period")
     data = result["config"]["data"]
-    spec = GENERATORS.get(data["generator"])
+    spec = GENERATORS.get(data.get("generator"))
     if best == "linear" and spec is not None and spec.kind == "panel" and not data.get("csv_path"):
         return ("A linear model of the window's values does better on this task: the network has not "
                 "learned to use the window yet; train longer, or try an LSTM or GRU.")

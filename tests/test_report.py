@@ -37,6 +37,12 @@ def test_amber_names_best_baseline_ratio_and_advice(best, advice):
     assert advice in v.advice
 
 
+def test_a_memory_task_won_by_the_linear_baseline_gets_advice_about_the_window_not_seasons():
+    r = result(1.0, linear=0.5)
+    r["config"]["data"]["generator"] = "delay"
+    assert "window's values" in verdict(r).advice and "seasonal" not in verdict(r).advice
+
+
 def test_too_few_test_windows_get_no_verdict():
     v = verdict(result(0.1, n=MIN_TEST_WINDOWS - 1))
     assert v.level == "warn" and "too few to judge" in v.text
