@@ -131,7 +131,7 @@ def lesson_runs(slug: str, cfg: RunConfig) -> list[tuple[str, RunConfig]]:
     run differs from `cfg` only by its named changes."""
     this = lesson(slug)
     if not this.race:
-        return [(f"{this.short}: {cfg.model.cell}", cfg)]
+        return [(this.title, cfg)]
     out = []
     for name, changes in this.race:
         d = cfg.to_dict()

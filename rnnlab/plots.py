@@ -38,7 +38,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int 
     fig.update_layout(title=dict(text=title, font=dict(size=20)), font=FONT, height=height,
                       margin=dict(l=70, r=20, t=60, b=105), template="plotly_white",
                       # legend under the x axis: at 1280 x 720 a legend beside the title overlapped it
-                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0,
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, font=dict(size=15),
                                   xanchor="left", x=0.0),
                       xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
     fig.update_xaxes(tickfont=FONT, title_font=dict(size=17))

@@ -392,3 +392,63 @@ def test_lesson_links_restore_the_same_settings_in_a_new_context(server, browser
     other.wait_for_selector(f"text=Lesson: {title}", timeout=30_000)  # the banner, with Run again
     assert train_settings(other) == expected
     ctx2.close()
+
+
+# Layout problems of every Plotly chart on the page: a title overlapping the legend or an axis title,
+# a legend over an axis title, a tick label or axis title drawn outside the chart (clipped).
+LAYOUT_JS = """() => {
+  const box = el => el ? el.getBoundingClientRect() : null;
+  const hit = (a, b) => a && b && a.width && b.width && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const problems = [];
+  document.querySelectorAll('.js-plotly-plot').forEach((plot, i) => {
+    const svg = box(plot.querySelector('svg.main-svg'));
+    const title = box(plot.querySelector('.g-gtitle text')), legend = box(plot.querySelector('.legend'));
+    const xt = box(plot.querySelector('.g-xtitle text')), yt = box(plot.querySelector('.g-ytitle text'));
+    const name = (plot.querySelector('.g-gtitle text') || {}).textContent || `chart ${i}`;
+    if (hit(title, legend)) problems.push(`${name}: title overlaps legend`);
+    if (hit(legend, xt)) problems.push(`${name}: legend overlaps x title`);
+    if (hit(title, yt)) problems.push(`${name}: title overlaps y title`);
+    plot.querySelectorAll('.xtick text, .ytick text, .g-xtitle text, .g-ytitle text').forEach(t => {
+      const b = box(t);
+      if (b.width && (b.left < svg.left - 1 || b.right > svg.right + 1 || b.top < svg.top - 1 || b.bottom > svg.bottom + 1))
+        problems.push(`${name}: '${t.textContent}' clipped`);
+    });
+  });
+  return problems;
+}"""
+
+
+def projector_shots(page, name: str) -> None:
+    """Screenshots at 1280 x 720 as a projector shows them, scrolled to each chart in turn; every
+    chart's layout checked (no overlapping titles or legends, no clipped axis labels)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(1200)
+    for i in range(min(page.locator(".js-plotly-plot").count(), 4)):  # live charts are redrawn: found anew
+        page.evaluate("(i) => { const c = document.querySelectorAll('.js-plotly-plot')[i]; "
+                      "if (c) c.scrollIntoView({block: 'start'}); }", i)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(SHOTS / f"{name}-{i + 1}.png"))
+    assert page.evaluate(LAYOUT_JS) == []
+
+
+def test_screens_at_1280x720_a_lesson_presented_compare_and_inspect_while_training(server, browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = ctx.new_page()
+    page.goto(server + "/?present=1")
+    card = page.locator(".st-key-lesson_card_gated-memory")
+    card.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=Lesson: Gated cells remember longer", timeout=20_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30_000)
+    page.wait_for_timeout(3000)  # the race under way
+    projector_shots(page, "lesson-present")
+    page.locator("[data-testid=stExpandSidebarButton]").click()  # folded while presenting
+    page.get_by_text("Presenter mode").click()  # presenting off
+    page.wait_for_function("() => !location.search.includes('present=1')", timeout=10_000)
+    projector_shots(page, "compare")
+    goto(page, "Train", "Hidden units")
+    set_number(page, "Epochs", 300)
+    page.get_by_role("button", name="Train").click()  # a fresh run to inspect while it trains
+    goto(page, "Inspect", "The gradient at every time step")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
+    projector_shots(page, "inspect-live")
+    ctx.close()

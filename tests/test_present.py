@@ -12,7 +12,7 @@ def test_present_link_folds_settings_and_keeps_the_flag():
     at.run()
     at.switch_page("views/train.py").run()
     assert not at.exception
-    assert at.session_state["present"] is True
+    assert at.session_state["w_present"] is True
     assert any(e.label == "Settings" for e in at.expander)
     assert at.query_params.get("present") in ("1", ["1"])
 
@@ -22,7 +22,7 @@ def test_toggle_turns_it_on_and_off():
     at.run()
     at.switch_page("views/train.py").run()
     assert not any(e.label == "Settings" for e in at.expander)
-    at.sidebar.toggle(key="present").set_value(True).run()
+    at.sidebar.toggle(key="w_present").set_value(True).run()
     assert any(e.label == "Settings" for e in at.expander)
-    at.sidebar.toggle(key="present").set_value(False).run()
+    at.sidebar.toggle(key="w_present").set_value(False).run()
     assert not any(e.label == "Settings" for e in at.expander) and "present" not in at.query_params

@@ -13,7 +13,7 @@ import streamlit as st
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.lessons import LESSONS
-from ui import settings, store
+from ui import present, settings, store
 
 CSV_FIELDS = ("csv_path", "column", "date_column", "inputs", "decimal", "thousands", "missing")
 
@@ -54,7 +54,7 @@ def current_query() -> dict[str, str]:
     cfg = settings.config_from_state()
     query = cfg.to_query()
     query.pop("data.csv_path", None)
-    if st.session_state.get("present"):
+    if present.on():
         query["present"] = "1"
     if st.session_state.get("lesson"):
         query["lesson"] = st.session_state.lesson

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import store
+
 ZOOM = 1.3  # text drawn this much larger while presenting
 
 
+KEY = "w_present"  # kept in the widget store: a page switch from a button callback must not lose it
+
+
 def on() -> bool:
-    if "present" not in st.session_state:
-        st.session_state.present = st.query_params.get("present") == "1"
-    return bool(st.session_state.present)
+    if KEY not in st.session_state.setdefault("store", {}):
+        store.put(KEY, st.query_params.get("present") == "1")
+    return bool(store.value(KEY))
 
 
 TEXT = ("[data-testid='stMarkdownContainer']", "[data-testid='stCaptionContainer']",
@@ -25,7 +30,8 @@ def style() -> None:
 
 
 def toggle_ui() -> None:
-    st.toggle("Presenter mode", key="present", help="larger text and charts for a projector; settings folded away")
+    on()
+    st.toggle("Presenter mode", **store.bind(KEY), help="larger text and charts for a projector; settings folded away")
 
 
 def columns(spec):

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
-from ui import jobs, lessons, runs
+from ui import jobs, lessons, present, runs
 
 LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 
@@ -37,13 +37,15 @@ def board() -> None:
     for name, snap in snaps.items():
         if not snap.finished:
             st.progress(snap.progress, text=f"{name}: {snap.progress_line()}")
-    left, right = st.columns(2)
+    left, right = present.columns([1, 1])  # presenting: one under the other, full width
     left.plotly_chart(compare_loss_figure({n: s.history for n, s in snaps.items()}), key="compare_loss",
                       config={"staticPlot": not all(s.finished for s in snaps.values())})
     grads = {n: s.probes[-1].grad_norm_per_t for n, s in snaps.items() if s.probes}
     if grads:
         right.plotly_chart(compare_grad_figure(grads), key="compare_grad")
     rows, line = scoreboard({n: s.result for n, s in snaps.items()})
+    for row in rows:
+        row["state"] = snaps[row["run"]].state
     (st.success if " wins " in line and "better still" not in line else st.info)(line)
     st.dataframe(pd.DataFrame(rows).round(5), hide_index=True)
     if all(s.finished for s in snaps.values()) and st.session_state.get("compare_live"):
