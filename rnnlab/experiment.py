@@ -15,6 +15,7 @@ from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
 from rnnlab.data.generators import GENERATORS, generate
+from rnnlab.errors import ConfigError
 from rnnlab.evaluate import detect_period, evaluate
 from rnnlab.models import RecurrentRegressor, build_model
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
@@ -55,8 +56,11 @@ class Setup:
     tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device (x: WindowTensor)
 
 
-def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True) -> Setup:
+def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True,
+          start_from: dict | None = None) -> Setup:
     """Validate, load, prepare, seed and build the model; place training tensors on the device once.
+
+    start_from: a state dict (tensors or arrays) of a model with this config, to continue training it.
 
     place_tensors=False skips the device copies (a process that only evaluates the trained model)."""
     cfg.validate()
@@ -64,7 +68,14 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
     data = load_data(cfg.data) if data is None else data
     prep = prepare_data(cfg.data, data)
     torch.manual_seed(cfg.train.seed)
-    model = build_model(cfg.model, prep.n_features, prep.horizon).to(device)
+    model = build_model(cfg.model, prep.n_features, prep.horizon)
+    if start_from is not None:
+        try:
+            model.load_state_dict({k: torch.as_tensor(v) for k, v in start_from.items()})
+        except (RuntimeError, KeyError) as e:
+            raise ConfigError("the weights to continue from do not fit this model (cell, size or "
+                              f"inputs differ): {str(e).splitlines()[0]}") from None
+    model = model.to(device)
     tensors = {}
     if place_tensors:  # inputs are gathered per batch from one copy of the series (rnnlab.batches)
         tensors = {"x_train": model_inputs(prep.train, device),

@@ -77,8 +77,10 @@ class TrainingJob:
     def __init__(self, config: RunConfig, data=None, slots: JobSlots | None = None,
                  owner: str | None = None, probe_factory: Callable | None = None,
                  mode: str = "thread", cpu_threads: int | None = None,
-                 stop_grace: float = STOP_GRACE_S, pause_limit: float = PAUSE_LIMIT_S):
+                 stop_grace: float = STOP_GRACE_S, pause_limit: float = PAUSE_LIMIT_S,
+                 start_from: dict | None = None):
         self.id = next(_ids)
+        self.start_from = start_from  # weights (name -> array) to continue training from, else fresh
         self.stop_grace, self.pause_limit = stop_grace, pause_limit
         self._stop_at: float | None = None  # monotonic time of the first stop request
         self._paused_at: float | None = None
@@ -220,7 +222,7 @@ class TrainingJob:
 
         if self.cpu_threads:
             torch.set_num_threads(self.cpu_threads)
-        s = setup(self.config, self.data)
+        s = setup(self.config, self.data, start_from=self.start_from)
         done, self.result = train(s, [self._on_event], self.control, self.probe_factory,
                                   on_start=lambda total: self._started_training(s, total))
         self._finish(done.reason, done.message)
@@ -232,12 +234,12 @@ class TrainingJob:
         from rnnlab.worker import child_main, context, start
 
         # the parent's copy: data parts for charts, the model that receives the trained weights
-        s = setup(self.config, self.data, place_tensors=False)
+        s = setup(self.config, self.data, place_tensors=False, start_from=self.start_from)  # checks the weights fit
         ctx = context()
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=child_main, name=f"rnnlab-job-{self.id}", daemon=True,
                            args=(self.config.to_dict(), s.data, send, self.control, self.probe_factory,
-                                 self.cpu_threads, os.getpid()))
+                                 self.cpu_threads, os.getpid(), self.start_from))
         start(proc)
         self.child_pid = proc.pid
         send.close()

@@ -91,7 +91,7 @@ def exit_with_parent(server_pid: int, interval: float = PARENT_CHECK_S) -> None:
 
 
 def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads,
-               server_pid: int) -> None:
+               server_pid: int, start_from: dict | None = None) -> None:
     """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train)."""
     import torch
 
@@ -122,7 +122,7 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
             shared = now
 
     try:
-        s = setup(RunConfig.from_dict(config_dict), data)
+        s = setup(RunConfig.from_dict(config_dict), data, start_from=start_from)
         done, result = train(s, [on_event], control, probe_factory,
                              on_start=lambda total: conn.send(("started", total)))
         state = {k: v.detach().cpu().numpy() for k, v in s.model.state_dict().items()}

@@ -103,3 +103,27 @@ def test_a_run_read_back_on_other_data_says_so(tiny_config):
     cfg.data.data_seed = 99  # another draw of the generator
     again, _ = restore(cfg, model, scaler, history)
     assert any("differ from the data it was trained on" in n for n in again["notes"])
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_training_continues_from_a_read_back_run(tiny_config, mode):
+    """A run file's weights are where a continued run starts: its first epoch is as good as the file's
+    last one, far better than a fresh start; weights of another model are refused in words."""
+    from rnnlab.config import RunConfig
+    from rnnlab.errors import ConfigError
+    from rnnlab.experiment import setup
+    from rnnlab.job import TrainingJob
+    tiny_config.train.epochs, tiny_config.train.lr = 6, 1e-2
+    result, s = run_experiment(tiny_config)
+    cfg, model, _, _ = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
+    cfg.train.epochs = 1
+    weights = {k: v.numpy() for k, v in model.state_dict().items()}
+    job = TrainingJob(cfg, start_from=weights, mode=mode).start()
+    assert job.join(60) and job.snapshot().state == "completed"
+    fresh, last = result["history"][0]["val_loss"], result["history"][-1]["val_loss"]
+    assert last < 0.3 * fresh  # the file's model had learned something
+    assert job.result["history"][0]["val_loss"] < 2 * last  # and the continued run starts from it
+    other = RunConfig.from_dict(cfg.to_dict())
+    other.model.hidden = 9
+    with pytest.raises(ConfigError, match="do not fit this model"):
+        setup(other, start_from=weights)

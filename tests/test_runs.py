@@ -126,5 +126,11 @@ def test_a_downloaded_run_opens_again_on_predict(app):  # noqa: F811
     loaded = other.session_state["job"]
     assert loaded.snapshot().state == "loaded" and loaded.result["test"] == job.result["test"]
     assert other.dataframe[0].value["mae"][0] == pytest.approx(job.result["test"]["mae"])
+    other.button(key="run_more_predict").click().run()  # continue training the file's model
+    assert not other.exception
+    more = other.session_state["job"]
+    assert more is not loaded and more.start_from is not None and more.join(60)
+    assert other.session_state["runs"].runs[-1].name == "file: rnnlab-run.zip + 2 epochs"
+    assert more.result["history"][0]["val_loss"] < job.result["history"][0]["val_loss"]
     other.get("file_uploader")[0].set_value(("evil.zip", b"PK\x03\x04 nope", "application/zip")).run()
     assert not other.exception and any("not an rnnlab run file" in e.value for e in other.error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnlab.config import RunConfig
 from rnnlab.job import TrainingJob
 from rnnlab.runs import MAX_RUN_BYTES, MAX_RUNS, RunBook
 
@@ -42,6 +43,26 @@ def _delete(run_id: int) -> None:
     select(book().runs[-1].id if book().runs else None)
 
 
+def can_continue(run) -> bool:
+    snap = run.job.snapshot()
+    return snap.finished and run.job.setup is not None and run.job.result is not None
+
+
+def _continue(run_id: int) -> None:
+    """Train the run's model further: a new run with the same settings (the device chosen now),
+    starting from its trained weights; epochs count from 1 again."""
+    from ui import jobs, store
+
+    run = book().get(run_id)
+    if run is None or not can_continue(run):
+        return
+    cfg = RunConfig.from_dict(run.job.config.to_dict())
+    cfg.train.device = store.value(store.key("train", "device"))
+    weights = {k: v.detach().cpu().numpy().copy() for k, v in run.job.setup.model.state_dict().items()}
+    job = jobs.start_job(cfg, run.job.setup.data, start_from=weights)
+    book().rename(job.id, f"{run.name} + {cfg.train.epochs} epochs"[:60])
+
+
 def picker(where: str) -> None:
     """A run selector (name, cell, test MAE vs best baseline, state) with rename and delete."""
     runs = book().runs
@@ -53,12 +74,16 @@ def picker(where: str) -> None:
     if st.session_state.get(key) != current:  # follow the selection made elsewhere (a new run, another page)
         st.session_state[key] = current if current in ids else ids[0]
     labels = {r.id: r.label() for r in runs}
-    cols = st.columns([4, 1])
+    cols = st.columns([4, 1, 1])
     cols[0].selectbox("Run", ids, key=key, format_func=labels.get, on_change=_on_pick, args=(key,),
                       help=f"this session keeps its last {MAX_RUNS} runs "
                            f"(at most {MAX_RUN_BYTES // 2**20} MB of weights, data and history)")
-    with cols[1].popover("Manage", icon=":material/edit:"):
-        run = book().get(st.session_state[key])
+    run = book().get(st.session_state[key])
+    cols[1].button("Train more", key=f"run_more_{where}", icon=":material/fast_forward:", on_click=_continue,
+                   args=(run.id,), disabled=not can_continue(run),
+                   help=f"a new run from this run's trained weights, with its settings "
+                        f"({run.job.config.train.epochs} more epochs); this run stays as it is")
+    with cols[2].popover("Manage", icon=":material/edit:"):
         name_key = f"run_name_{where}_{run.id}"
         st.text_input("Name", value=run.name, key=name_key, on_change=_rename, args=(run.id, name_key))
         st.button("Delete this run", key=f"run_delete_{where}", on_click=_delete, args=(run.id,),
