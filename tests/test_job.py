@@ -130,9 +130,9 @@ def test_stop_ends_a_child_stuck_in_a_probe_within_the_grace(tiny_config):
     tiny_config.train.probe_every = 1
     job = TrainingJob(tiny_config, mode="process", probe_factory=stuck_probe, stop_grace=0.5).start()
     deadline = time.monotonic() + 20
-    while job.snapshot().step < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # now inside the probe after step 1
+    while job.snapshot().state != "running" and time.monotonic() < deadline:  # step 1's events wait
+        time.sleep(0.05)                                                      # behind the stuck probe
+    time.sleep(0.5)  # now inside the probe after step 1
     t = time.perf_counter()
     job.stop()
     assert job.join(timeout=0.5 + KILL_GRACE_S + 3)

@@ -22,8 +22,6 @@ def start(slug: str) -> None:
     if err is None:
         err = jobs.start_runs(lesson_runs(slug, cfg))
     st.session_state.lesson_error = err
-    if err is None and this.race:
-        st.session_state.compare_live = True
 
 
 def start_demo() -> None:
