@@ -434,20 +434,24 @@ def projector_shots(page, name: str) -> None:
         page.wait_for_timeout(400)
         page.screenshot(path=str(SHOTS / f"{name}-{i + 1}.png"))
     assert page.evaluate(LAYOUT_JS) == []
+    assert page.locator("[data-testid=stException]").count() == 0  # no traceback, ever
 
 
 def test_screens_at_1280x720_a_lesson_presented_compare_and_inspect_while_training(server, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     page = ctx.new_page()
     page.goto(server + "/?present=1")
-    card = page.locator(".st-key-lesson_card_gated-memory")
+    card = page.locator(".st-key-lesson_card_keras-mistake")  # a short race: two runs of ~2 s
     card.get_by_role("button", name="Start").click()
-    page.wait_for_selector("text=Lesson: Gated cells remember longer", timeout=20_000)
+    page.wait_for_selector("text=Lesson: The classic Keras mistake", timeout=20_000)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30_000)
-    page.wait_for_timeout(3000)  # the race under way
+    page.wait_for_selector("text=/wins on test MAE/", timeout=30_000)  # the race run to its end
     projector_shots(page, "lesson-present")
     page.locator("[data-testid=stExpandSidebarButton]").click()  # folded while presenting
-    page.get_by_text("Presenter mode").click()  # presenting off
+    toggle = page.locator("[data-testid=stSidebar]").get_by_text("Presenter mode")
+    toggle.wait_for(state="visible", timeout=10_000)
+    page.wait_for_timeout(500)  # the sidebar slides in
+    toggle.click()  # presenting off
     page.wait_for_function("() => !location.search.includes('present=1')", timeout=10_000)
     projector_shots(page, "compare")
     goto(page, "Train", "Hidden units")

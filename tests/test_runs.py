@@ -6,6 +6,11 @@ from rnnlab.runs import RunBook, run_bytes
 from test_pages import app, open_page, train_tiny  # noqa: F401  (app is a fixture)
 
 
+def run_picker(at, where: str):
+    """The run picker of a page (its key carries a hash of the labels: see ui/runs.py)."""
+    return next(s for s in at.selectbox if str(s.key).startswith(f"run_pick_{where}_"))
+
+
 def finished_job(cfg) -> TrainingJob:
     job = TrainingJob(cfg).start()
     assert job.join(60)
@@ -75,7 +80,7 @@ def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  #
     book = app.session_state["runs"]
     assert [r.job for r in book.runs] == [first, second]
     open_page(app, "predict")
-    picker = app.selectbox(key="run_pick_predict")
+    picker = run_picker(app, "predict")
     assert picker.value == second.id and len(picker.options) == 2
     picker.set_value(first.id).run()
     assert not app.exception and app.session_state["job"] is first
@@ -83,7 +88,7 @@ def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  #
     assert table["mae"][0] == pytest.approx(first.result["test"]["mae"])
     assert len(app.get("plotly_chart")) >= 4
     open_page(app, "inspect")
-    assert app.selectbox(key="run_pick_inspect").value == first.id
+    assert run_picker(app, "inspect").value == first.id
     app.button(key="run_delete_inspect").click().run()
     assert not app.exception and [r.job for r in book.runs] == [second]
     assert app.session_state["job"] is second

@@ -4,6 +4,8 @@
 is the RunBook that keeps the last runs (rnnlab/runs.py)."""
 from __future__ import annotations
 
+import zlib
+
 import streamlit as st
 
 from rnnlab.config import RunConfig
@@ -70,12 +72,14 @@ def picker(where: str) -> None:
         return
     current = st.session_state.job.id if st.session_state.get("job") is not None else runs[-1].id
     ids = [r.id for r in reversed(runs)]  # newest first
-    key = f"run_pick_{where}"
+    labels = {r.id: r.label() for r in runs}
+    # the labels change as runs train and finish; the browser sends a choice back as its label, so a
+    # new set of labels is a new widget (an old label would match no option)
+    key = f"run_pick_{where}_{zlib.crc32(repr(sorted(labels.items())).encode())}"
     if st.session_state.get(key) != current:  # follow the selection made elsewhere (a new run, another page)
         st.session_state[key] = current if current in ids else ids[0]
-    labels = {r.id: r.label() for r in runs}
     cols = st.columns([4, 1, 1])
-    cols[0].selectbox("Run", ids, key=key, format_func=labels.get, on_change=_on_pick, args=(key,),
+    cols[0].selectbox("Run", ids, key=key, format_func=lambda i: labels.get(i, f"run {i}"), on_change=_on_pick, args=(key,),
                       help=f"this session keeps its last {MAX_RUNS} runs "
                            f"(at most {MAX_RUN_BYTES // 2**20} MB of weights, data and history)")
     run = book().get(st.session_state[key])

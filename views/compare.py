@@ -1,4 +1,6 @@
 """Compare: 2-4 runs side by side, or a race of the cells on the current data, live."""
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -21,10 +23,11 @@ def race() -> None:
 def chosen() -> list:
     book = runs.book()
     kept = [i for i in st.session_state.get("compare_ids", []) if book.get(i) is not None]
-    labels = {r.id: r.label() for r in book.runs}
-    default = kept or [r.id for r in book.runs[-3:]]
-    picked = st.multiselect("Runs to compare (2-4)", list(labels), default=default, max_selections=4,
-                            format_func=labels.get, key=f"compare_pick_{'-'.join(map(str, default))}")
+    names = {r.id: r.name for r in book.runs}  # not r.label(): it changes as runs finish, and the browser
+    default = kept or [r.id for r in book.runs[-3:]]  # sends a choice back as its label
+    picked = st.multiselect("Runs to compare (2-4)", list(names), default=default, max_selections=4,
+                            format_func=lambda i: names.get(i, f"run {i}"),
+                            key=f"compare_pick_{zlib.crc32(repr((default, names)).encode())}")
     st.session_state.compare_ids = picked
     return [book.get(i) for i in picked]
 
