@@ -13,7 +13,7 @@ PRESETS: dict[str, dict] = {
     "vanishing": {"data": {"generator": "delay", "samples": 2000, "lookback": 60, "params": {"lag": 40}},
                   "model": {"cell": "rnn", "hidden": 32}, "train": {"epochs": 10}},
     # Exploding gradients: ReLU RNN with identity W_hh scaled above 1 (1.2^60 ~ 56,000); clipping tames it.
-    "exploding": {"data": {"generator": "sine", "length": 1000, "lookback": 60},
+    "exploding": {"data": {"generator": "sine", "length": 1000, "lookback": 60, "scaler": "zscore"},
                   "model": {"cell": "rnn-relu", "hidden": 32, "init": "identity", "init_gain": 1.2},
                   "train": {"epochs": 20, "lr": 1e-2, "clip": 1.0}},
 }

@@ -78,7 +78,7 @@ def test_auto_rule():
     delay = generate("delay", samples=300, lookback=20, seed=0)
     assert choose_scaler(delay.x, True, None)[0] == "zscore"
     sine = generate("sine", length=600).values[:420, 0]
-    assert choose_scaler(None, False, sine)[0] == "zscore"
+    assert choose_scaler(None, False, sine)[0] == "minmax"
     sales = generate("sales", length=600).values[:420, 0]
     kind, reason = choose_scaler(None, False, sales)
     assert kind == "last" and "random walk" in reason

@@ -1,0 +1,40 @@
+"""The auto scaler's unit-root test against statsmodels' adfuller (constant, lags by AIC)."""
+import numpy as np
+import pytest
+
+from rnnlab.scalers import adf, choose_scaler
+
+adfuller = pytest.importorskip("statsmodels.tsa.stattools").adfuller
+
+
+def series() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    t = np.arange(400)
+    ar = np.zeros(70)
+    for i in range(1, 70):
+        ar[i] = 0.5 * ar[i - 1] + rng.normal()
+    return {
+        "random walk, 300": np.cumsum(rng.normal(size=300)),
+        "AR(1) 0.5, 70 points": ar,
+        "sine + noise, 200": np.sin(2 * np.pi * t[:200] / 12) + 0.3 * rng.normal(size=200),
+        "trend + monthly season, 144": 100 + 2 * t[:144] + 20 * np.sin(2 * np.pi * t[:144] / 12)
+        + rng.normal(0, 5, 144),
+        "white noise, 400": rng.normal(size=400),
+        "short annual walk, 40": 50 + np.cumsum(rng.normal(size=40)),
+    }
+
+
+@pytest.mark.parametrize("name", list(series()))
+def test_adf_matches_statsmodels_t_statistic_and_lag(name):
+    y = series()[name]
+    t, lags = adf(y)
+    ref_t, _, ref_lags, *_ = adfuller(y, regression="c", autolag="AIC")
+    assert lags == ref_lags
+    assert t == pytest.approx(ref_t, rel=1e-8, abs=1e-10)
+
+
+def test_a_short_mean_reverting_series_keeps_its_level_and_a_walk_predicts_changes():
+    s = series()
+    kind, reason = choose_scaler(None, False, s["AR(1) 0.5, 70 points"])
+    assert kind == "minmax" and "chosen by AIC" in reason
+    assert choose_scaler(None, False, s["random walk, 300"])[0] == "last"
