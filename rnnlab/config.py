@@ -15,6 +15,7 @@ ScalerKind = Literal["auto", "none", "zscore", "minmax", "last", "diff"]
 Optimizer = Literal["adam", "sgd", "rmsprop"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Init = Literal["default", "orthogonal", "identity"]
+Loss = Literal["auto", "last", "every"]
 Missing = Literal["interpolate", "drop", "refuse"]
 Decimal = Literal["auto", ".", ","]
 Thousands = Literal["auto", "none", ",", ".", "space", "'"]
@@ -23,6 +24,7 @@ SCALERS: tuple[str, ...] = get_args(ScalerKind)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 DEVICES: tuple[str, ...] = get_args(Device)
 INITS: tuple[str, ...] = get_args(Init)
+LOSSES: tuple[str, ...] = get_args(Loss)
 MISSING: tuple[str, ...] = get_args(Missing)
 DECIMALS: tuple[str, ...] = get_args(Decimal)
 THOUSANDS: tuple[str, ...] = get_args(Thousands)
@@ -124,11 +126,12 @@ class ModelConfig:
     """The recurrent network: one class for every cell."""
 
     cell: Cell = "lstm"  # rnn (tanh), rnn-relu, lstm or gru
-    hidden: int = 32  # units per recurrent layer
+    hidden: int = 64  # units per recurrent layer
     layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # dropout between stacked layers (torch ignores it for one layer)
     init: Init = "default"  # default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)
     init_gain: float = 1.0  # scale of W_hh for orthogonal / identity init; >1 makes gradients explode
+    highway: bool = False  # add a linear autoregression over the lookback, trained jointly (LSTNet)
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -143,7 +146,7 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 30  # passes over the training windows
+    epochs: int = 100  # passes over the training data (small real series need many optimizer steps)
     batch_size: int = 32  # windows per optimizer step
     lr: float = 1e-3  # learning rate
     optimizer: Optimizer = "adam"  # adam, sgd (with momentum) or rmsprop
@@ -155,6 +158,7 @@ class TrainConfig:
     device: Device = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
     max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
     probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
+    loss: Loss = "auto"  # last: loss on the window's last step; every: after every step of longer training sequences; auto: every for one series (see README)
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -162,6 +166,7 @@ class TrainConfig:
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.loss, LOSSES, "loss")
         _choice(self.device, DEVICES, "device")
 
 

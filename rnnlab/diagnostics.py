@@ -158,6 +158,9 @@ def probe_for_setup(s):
         return None
     t = s.tensors
     x, y = (t["x_val"], t["y_val"]) if len(t["y_val"]) else (t["x_train"], t["y_train"])
+    if not isinstance(y, torch.Tensor):  # every-step training sequences (StepTargets): probe windows instead
+        from rnnlab.batches import model_inputs
+        x, y = model_inputs(s.prep.train, s.device), torch.as_tensor(s.prep.train.y, device=s.device)
     return make_probe(x[:batch], y[:batch])
 
 

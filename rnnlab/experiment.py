@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from rnnlab.batches import model_inputs
+from rnnlab.batches import StepTargets, WindowTensor, model_inputs
 from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
@@ -19,7 +19,7 @@ from rnnlab.errors import ConfigError
 from rnnlab.evaluate import detect_period, evaluate
 from rnnlab.models import RecurrentRegressor, build_model
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
-from rnnlab.windows import Prepared, check_window_budget, prepare
+from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
 
 
 def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
@@ -54,6 +54,46 @@ class Setup:
     model: RecurrentRegressor
     device: torch.device
     tensors: dict = field(default_factory=dict)  # x_train, y_train, x_val, y_val on the device (x: WindowTensor)
+    loss: str = "last"  # the loss in use: last (window's last step) or every (every step of a sequence)
+    loss_reason: str = ""
+    seq_len: int = 0  # training sequence length S of the every-step loss
+
+
+MIN_SEQ_LEN = 24  # every-step training sequences: max(24, lookback + 1) steps (Darts' RNNModel recipe)
+EVERY_STEP_SCALERS = ("none", "zscore", "minmax", "diff")  # scalers that do not look at a window's last value
+
+
+def resolve_loss(cfg: RunConfig, prep: Prepared) -> tuple[str, str, int]:
+    """(loss, reason in words, training sequence length S) from the config and the prepared data.
+
+    `auto` uses every-step loss for one series without extra inputs and a scaler that does not depend
+    on the window's last value: the network then learns from every step of each training sequence,
+    not only the last. A panel's windows are independent samples, and `last` scaling would show each
+    step the sequence's future, so those keep the last-step loss; so do presets (they pin `last`)."""
+    want = cfg.train.loss
+    if want == "last":
+        return "last", "loss on each window's last step (chosen by you)", 0
+    why_not = None
+    if prep.panel:
+        why_not = "the samples are independent windows, not one series"
+    elif prep.scaler.kind not in EVERY_STEP_SCALERS:
+        why_not = f"the {prep.scaler.kind!r} scaler makes each step relative to the window's last value"
+    elif want == "auto" and prep.n_features > 1:
+        why_not = "extra input columns keep the last-step loss"
+    seq = max(MIN_SEQ_LEN, cfg.data.lookback + 1)
+    n_seq = prep.train_end - seq - prep.horizon + 1
+    if why_not is None and n_seq < MIN_TRAIN_WINDOWS:
+        seq = cfg.data.lookback + 1
+        n_seq = prep.train_end - seq - prep.horizon + 1
+        if n_seq < MIN_TRAIN_WINDOWS:
+            why_not = f"the training part is too short for {MIN_TRAIN_WINDOWS} training sequences"
+    if why_not is not None:
+        if want == "every":
+            raise ConfigError(f"the every-step loss cannot be used here: {why_not}; choose loss last.")
+        return "last", f"loss on each window's last step: {why_not}", 0
+    how = "chosen by you" if want == "every" else "auto: one series"
+    return "every", (f"loss after every step of {n_seq:,} training sequences of {seq} steps ({how}): "
+                     "the network learns from every step, not only each window's last"), seq
 
 
 def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True,
@@ -68,7 +108,7 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
     data = load_data(cfg.data) if data is None else data
     prep = prepare_data(cfg.data, data)
     torch.manual_seed(cfg.train.seed)
-    model = build_model(cfg.model, prep.n_features, prep.horizon)
+    model = build_model(cfg.model, prep.n_features, prep.horizon, cfg.data.lookback)
     if start_from is not None:
         try:
             model.load_state_dict({k: torch.as_tensor(v) for k, v in start_from.items()})
@@ -76,20 +116,25 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
             raise ConfigError("the weights to continue from do not fit this model (cell, size or "
                               f"inputs differ): {str(e).splitlines()[0]}") from None
     model = model.to(device)
+    loss, loss_reason, seq = resolve_loss(cfg, prep)
     tensors = {}
     if place_tensors:  # inputs are gathered per batch from one copy of the series (rnnlab.batches)
         tensors = {"x_train": model_inputs(prep.train, device),
                    "y_train": torch.as_tensor(prep.train.y, device=device),
                    "x_val": model_inputs(prep.val, device),
                    "y_val": torch.as_tensor(prep.val.y, device=device)}
-    return Setup(cfg, data, prep, model, device, tensors)
+        if loss == "every":  # training sequences starting at every row whose targets stay in training
+            starts = np.arange(prep.train_end - seq - prep.horizon + 1)
+            tensors["x_train"] = WindowTensor(prep.train, device, lookback=seq, starts=starts)
+            tensors["y_train"] = StepTargets(prep.train, device, seq, prep.horizon, starts)
+    return Setup(cfg, data, prep, model, device, tensors, loss, loss_reason, seq)
 
 
 def make_trainer(s: Setup, callbacks: list[Callable[[Event], None]] | None = None,
                  control: Control | None = None, probe=None) -> Trainer:
     t = s.tensors
     return Trainer(s.config.train, s.model, t["x_train"], t["y_train"], t["x_val"], t["y_val"],
-                   callbacks=callbacks, control=control, probe=probe)
+                   callbacks=callbacks, control=control, probe=probe, every_step=s.loss == "every")
 
 
 def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
@@ -98,7 +143,7 @@ def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
               "train_seconds": round(trainer.train_seconds, 4), "epochs_run": len(trainer.history),
               "steps": trainer.steps, "stopped_reason": done.reason, "message": done.message,
               "history": trainer.history, "scaler": s.prep.scaler.kind,
-              "scaler_reason": s.prep.scaler_reason,
+              "scaler_reason": s.prep.scaler_reason, "loss": {"mode": s.loss, "reason": s.loss_reason},
               "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
     ev = evaluate(s.model, s.prep, s.device)
     result["test"] = ev["model"]

@@ -100,7 +100,7 @@ def load_run(source: str | Path | bytes) -> tuple[RunConfig, RecurrentRegressor,
             n_features, horizon = int(meta["n_features"]), int(meta["horizon"])
             if not (1 <= n_features <= 65 and 1 <= horizon <= 500) or not isinstance(history, list):
                 raise DataError("the run file's model description is out of range.")
-            model = build_model(config.model, n_features, horizon)
+            model = build_model(config.model, n_features, horizon, config.data.lookback)
             model.load_state_dict(state)
     except RnnlabError as e:
         raise DataError(f"this run file cannot be used: {e}") from None

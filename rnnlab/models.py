@@ -22,10 +22,16 @@ assert set(CELL_TYPES) == set(GATES) == set(CELLS), "every cell in config.CELLS 
 
 
 class RecurrentRegressor(nn.Module):
-    """Recurrent layers over (batch, L, F) inputs; a linear head on the last hidden state -> (batch, H)."""
+    """Recurrent layers over (batch, L, F) inputs; a linear head on the last hidden state -> (batch, H).
+
+    highway > 0 adds a linear autoregression over the last `highway` values of the target column,
+    trained jointly (LSTNet's highway, Lai et al. 2018): the network then learns what a linear
+    model misses. all_steps=True gives the prediction after every step, (batch, L, H), for the
+    every-step loss; the highway then sees the last `highway` values up to each step (zeros before
+    the window starts)."""
 
     def __init__(self, cell: str, n_features: int, hidden: int, layers: int = 1,
-                 dropout: float = 0.0, horizon: int = 1):
+                 dropout: float = 0.0, horizon: int = 1, highway: int = 0):
         super().__init__()
         if cell not in CELL_TYPES:
             raise ConfigError(f"unknown cell {cell!r}; choose one of {', '.join(CELL_TYPES)}.")
@@ -34,10 +40,24 @@ class RecurrentRegressor(nn.Module):
         self.rnn = getattr(nn, name)(n_features, hidden, num_layers=layers, batch_first=True,
                                      dropout=dropout if layers > 1 else 0.0, **kwargs)
         self.head = nn.Linear(hidden, horizon)
+        self.highway_size = highway
+        self.highway = nn.Linear(highway, horizon) if highway > 0 else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, all_steps: bool = False) -> torch.Tensor:
         out, _ = self.rnn(x)  # (batch, L, hidden): top layer's hidden state at every step
-        return self.head(out[:, -1])  # (batch, H)
+        if all_steps:
+            return self.head(out) + self.linear_part(x, all_steps=True)  # (batch, L, H)
+        return self.head(out[:, -1]) + self.linear_part(x)  # (batch, H)
+
+    def linear_part(self, x: torch.Tensor, all_steps: bool = False):
+        """The highway's term: (batch, H), or (batch, L, H) after every step; 0 without a highway."""
+        if self.highway is None:
+            return 0.0
+        k = self.highway_size
+        target = nn.functional.pad(x[:, :, 0], (k - 1, 0))  # (batch, k - 1 + L): zeros before the window
+        if all_steps:
+            return self.highway(target.unfold(1, k, 1))  # (batch, L, k) -> (batch, L, H)
+        return self.highway(target[:, -k:])
 
     def recurrent_weights(self, layer: int = 0) -> torch.Tensor:
         """W_hh of one layer, shape (gates * hidden, hidden)."""
@@ -67,9 +87,11 @@ def initialise(model: RecurrentRegressor, init: str, gain: float = 1.0) -> None:
                 getattr(model.rnn, f"bias_ih_l{layer}")[h:2 * h] = 1.0
 
 
-def build_model(cfg: ModelConfig, n_features: int, horizon: int) -> RecurrentRegressor:
-    """Build and initialise the model of a ModelConfig (seed the RNG before calling)."""
-    model = RecurrentRegressor(cfg.cell, n_features, cfg.hidden, cfg.layers, cfg.dropout, horizon)
+def build_model(cfg: ModelConfig, n_features: int, horizon: int, lookback: int = 1) -> RecurrentRegressor:
+    """Build and initialise the model of a ModelConfig (seed the RNG before calling); the highway,
+    when on, spans the lookback."""
+    model = RecurrentRegressor(cfg.cell, n_features, cfg.hidden, cfg.layers, cfg.dropout, horizon,
+                               highway=lookback if cfg.highway else 0)
     initialise(model, cfg.init, cfg.init_gain)
     return model
 
@@ -134,4 +156,4 @@ def unroll(model: RecurrentRegressor, x: torch.Tensor,
         cells.append(cs)
         gates.append({k: torch.stack(v, dim=1) for k, v in gate_steps.items()})
         inp = torch.stack(hs, dim=1)  # (B, L, hidden) feeds the next layer
-    return Unrolled(model.head(hidden[-1][-1]), hidden, cells, gates)
+    return Unrolled(model.head(hidden[-1][-1]) + model.linear_part(x), hidden, cells, gates)

@@ -23,7 +23,8 @@ def test_job_matches_headless_run(tiny_config, mode):
     assert snap.state == "completed" and snap.finished
     assert snap.history == expected["history"]
     assert snap.steps == list(range(1, snap.total_steps + 1)) and len(snap.losses) == snap.total_steps
-    assert job.result["test"] == expected["test"]
+    # the job trains with one torch thread, run_experiment with torch's default: the last bits may differ
+    assert job.result["test"] == pytest.approx(expected["test"], rel=1e-7)
     from rnnlab.evaluate import evaluate
     assert evaluate(job.setup.model, job.setup.prep)["model"]["mse"] == pytest.approx(expected["test"]["mse"], rel=1e-6)
 

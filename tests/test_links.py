@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnnlab.config import RunConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,7 +57,7 @@ def test_a_link_made_with_an_upload_asks_for_the_file_again():
 def test_a_broken_link_is_refused_with_a_message_and_defaults_stay(query):
     at = fresh(query)
     assert any("not used" in i.value for i in at.info)
-    assert at.session_state["w_model_hidden"] == 32
+    assert at.session_state["w_model_hidden"] == RunConfig().model.hidden
 
 
 def test_sidebar_offers_the_link_to_copy():

@@ -1,0 +1,88 @@
+"""The default recipe for one series: every-step loss on training sequences, the linear highway."""
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.config import ModelConfig, RunConfig
+from rnnlab.errors import ConfigError
+from rnnlab.experiment import run_experiment, setup
+from rnnlab.models import build_model, unroll
+from rnnlab.presets import PRESETS, preset_config
+
+
+@pytest.mark.parametrize("highway", [False, True])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_step_output_ends_with_the_last_step_output(cell, highway):
+    torch.manual_seed(0)
+    m = build_model(ModelConfig(cell=cell, hidden=6, highway=highway), n_features=2, horizon=3, lookback=5).eval()
+    x = torch.randn(4, 9, 2)
+    every, last = m(x, all_steps=True), m(x)
+    assert every.shape == (4, 9, 3) and last.shape == (4, 3)
+    torch.testing.assert_close(every[:, -1], last)
+    if highway:  # the highway at step t is a linear map of the last 5 target values up to t (zeros before)
+        padded = torch.cat([torch.zeros(4, 4), x[:, :, 0]], dim=1)
+        t = 2
+        manual = m.highway(padded[:, t:t + 5])
+        rnn_only = m.head(m.rnn(x)[0][:, t])
+        torch.testing.assert_close(every[:, t], rnn_only + manual)
+        torch.testing.assert_close(unroll(m, x).y, last)  # the diagnostic twin includes it too
+
+
+def sine_config(**train) -> RunConfig:
+    cfg = RunConfig()
+    cfg.data.generator, cfg.data.length, cfg.data.lookback = "sine", 300, 12
+    cfg.model.hidden = 8
+    cfg.train.epochs, cfg.train.device = 2, "cpu"
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg
+
+
+def test_step_targets_are_the_next_values_scaled_like_the_windows_targets():
+    s = setup(sine_config(loss="every"))
+    assert s.loss == "every" and s.seq_len == 24 and "every step" in s.loss_reason
+    x, y = s.tensors["x_train"][torch.tensor([0, 5])], s.tensors["y_train"][torch.tensor([0, 5])]
+    assert x.shape == (2, 24, 1) and y.shape == (2, 24, 1)
+    sc = s.prep.scaler
+    v = s.data.values[:, 0]
+    expect = (v[5 + 1:5 + 25] - sc.y_shift) / sc.y_scale  # after step t of the sequence from row 5: row 5+t+1
+    np.testing.assert_allclose(y[1, :, 0].numpy(), expect, rtol=1e-5)
+    # the step that ends a lookback window has that window's own scaled target
+    w = s.prep.train
+    np.testing.assert_allclose(y[1, 11, 0].numpy(), w.y[5, 0], rtol=1e-5)
+    assert s.tensors["x_train"].shape[0] == s.prep.train_end - 24 - 1 + 1  # every target inside training
+
+
+def test_diff_scaler_targets_are_changes():
+    cfg = sine_config(loss="every")
+    cfg.data.scaler = "diff"
+    s = setup(cfg)
+    y = s.tensors["y_train"][torch.tensor([3])][0, :, 0].numpy()
+    v = s.data.values[:, 0]
+    np.testing.assert_allclose(y, np.diff(v)[3:3 + 24] / s.prep.scaler.y_scale, rtol=1e-5)
+
+
+def test_auto_loss_rule_and_its_refusals():
+    assert setup(sine_config()).loss == "every"  # one series, level-keeping scaler
+    walk = sine_config()
+    walk.data.generator = "sales"  # wanders: the 'last' scaler, so the last-step loss
+    s = setup(walk)
+    assert s.loss == "last" and "relative to the window's last value" in s.loss_reason
+    panel = sine_config()
+    panel.data.generator, panel.data.samples = "delay", 200
+    assert setup(panel).loss == "last"
+    panel.train.loss = "every"
+    with pytest.raises(ConfigError, match="every-step loss cannot be used"):
+        setup(panel)
+
+
+def test_every_step_training_runs_and_reports_its_loss():
+    result, _ = run_experiment(sine_config())
+    assert result["loss"]["mode"] == "every" and np.isfinite(result["test"]["mae"])
+    assert len(result["history"]) == 2 and all(np.isfinite(h["val_loss"]) for h in result["history"])
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_presets_keep_the_last_step_loss_and_their_sizes(name):
+    cfg = preset_config(name, device="cpu")
+    assert cfg.train.loss == "last" and "hidden" in PRESETS[name]["model"] and "epochs" in PRESETS[name]["train"]
