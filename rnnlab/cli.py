@@ -9,7 +9,7 @@ import json
 import math
 import sys
 
-from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, MISSING, OPTIMIZERS, SCALERS, THOUSANDS,
+from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, THOUSANDS,
                            DataConfig, ModelConfig, RunConfig, TrainConfig)
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
@@ -27,16 +27,18 @@ FLAGS = {
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
     "optimizer": ("train", "optimizer"), "clip": ("train", "clip"), "seed": ("train", "seed"),
     "device": ("train", "device"), "patience": ("train", "patience"),
-    "weight_decay": ("train", "weight_decay"),
+    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "highway": ("model", "highway"),
+    "max_seconds": ("train", "max_seconds"),
 }
 _PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 # typed flags: (flag, type); the help text is the config field's own comment (one source)
 _TYPED = [("samples", int), ("length", int), ("lookback", int), ("horizon", int),
           ("test-fraction", float), ("val-fraction", float), ("data-seed", int), ("hidden", int),
           ("layers", int), ("dropout", float), ("init-gain", float), ("epochs", int), ("batch-size", int),
-          ("lr", float), ("clip", float), ("seed", int), ("patience", int), ("weight-decay", float)]
+          ("lr", float), ("clip", float), ("seed", int), ("patience", int), ("weight-decay", float),
+          ("max-seconds", float)]
 _CHOICES = {"scaler": SCALERS, "missing": MISSING, "decimal": DECIMALS, "thousands": THOUSANDS,
-            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES}
+            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES, "loss": LOSSES}
 
 
 def field_help(flag: str) -> str:
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(f"--{flag}", type=typ, help=field_help(flag))
     for flag, choices in _CHOICES.items():
         add(f"--{flag}", choices=choices, metavar="{" + "|".join(choices) + "}", help=field_help(flag))
+    add("--highway", action=argparse.BooleanOptionalAction, default=None, help=field_help("highway"))
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")

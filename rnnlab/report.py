@@ -90,8 +90,11 @@ def _advice(best: str, result: dict) -> str:
         return ("A linear model of the window's values does better on this task: the network has not "
                 "learned to use the window yet; train longer, or try an LSTM or GRU.")
     if best == "linear":
-        return ("The series is smooth or seasonal: a linear model already predicts it well; try a longer "
-                "lookback or more epochs.")
+        highway = result["config"].get("model", {}).get("highway", False)
+        return ("The series is smooth or seasonal: a linear model already predicts it well; "
+                + ("try a longer lookback or more epochs." if highway else
+                   "turn on the linear highway (Train, Model) so the network learns only what the linear "
+                   "model misses, or try a longer lookback or more epochs."))
     if best == "seasonal_naive":
         return (f"The series repeats every {period} steps: keep the lookback at least that long "
                 f"(now {lookback}) and train longer.")

@@ -86,3 +86,36 @@ def test_every_step_training_runs_and_reports_its_loss():
 def test_presets_keep_the_last_step_loss_and_their_sizes(name):
     cfg = preset_config(name, device="cpu")
     assert cfg.train.loss == "last" and "hidden" in PRESETS[name]["model"] and "epochs" in PRESETS[name]["train"]
+
+
+def test_lookback_suggestion_follows_the_season_and_the_length():
+    from rnnlab.suggest import suggest_lookback
+    t = np.arange(150)
+    monthly = 100 + t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, 150)
+    lookback, reason = suggest_lookback(monthly, 0.1, 0.2)
+    assert lookback == 24 and "period 12" in reason
+    noise = np.random.default_rng(1).normal(size=150)
+    lookback, reason = suggest_lookback(noise, 0.1, 0.2)
+    assert lookback == 15 and "no seasonal period" in reason
+    assert suggest_lookback(np.random.default_rng(2).normal(size=20_000), 0.1, 0.2)[0] == 200
+
+
+def monthly_csv() -> bytes:
+    t = np.arange(150)
+    values = 100 + t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, 150)
+    dates = [f"{2000 + i // 12}-{1 + i % 12:02d}-01" for i in t]
+    return ("month,passengers\n" + "\n".join(f"{d},{v:.2f}" for d, v in zip(dates, values)) + "\n").encode()
+
+
+def test_a_new_upload_gets_the_suggested_lookback_and_is_told_so():
+    from test_pages import upload
+    from streamlit.testing.v1 import AppTest
+    from pathlib import Path
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at.run()
+    upload(at, "monthly.csv", monthly_csv())
+    assert at.session_state["w_data_lookback"] == 24
+    assert any("Lookback set to 24" in i.value and "period 12" in i.value for i in at.info)
+    assert not at.error, [e.value for e in at.error]
+    at.number_input(key="w_data_lookback").set_value(36).run()  # the user's own choice stays
+    assert at.session_state["w_data_lookback"] == 36 and any("Suggested lookback" in c.value for c in at.caption)

@@ -37,6 +37,13 @@ def test_amber_names_best_baseline_ratio_and_advice(best, advice):
     assert advice in v.advice
 
 
+def test_a_series_won_by_the_linear_baseline_is_told_about_the_highway_unless_it_is_on():
+    r = result(1.0, linear=0.5)
+    assert "linear highway" in verdict(r).advice
+    r["config"]["model"] = {"highway": True}
+    assert "highway" not in verdict(r).advice
+
+
 def test_a_memory_task_won_by_the_linear_baseline_gets_advice_about_the_window_not_seasons():
     r = result(1.0, linear=0.5)
     r["config"]["data"]["generator"] = "delay"

@@ -6,7 +6,7 @@ from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
-from ui import dataset, settings, show, store
+from ui import dataset, recipe, settings, show, store
 from ui.store import bind, key
 
 SCALER_WORDS = {
@@ -115,6 +115,7 @@ def main() -> None:
     if err:
         st.error(err)
         return
+    recipe.lookback_hint(cfg, data)
     try:
         prep = dataset.prepared(cfg, data)
     except Exception as e:  # noqa: BLE001 - one readable line, never a traceback

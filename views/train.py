@@ -3,50 +3,13 @@ bound on purpose: a value past the engine's limit is refused with a message, not
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.config import CELLS, INITS, OPTIMIZERS
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import jobs, lessons, present, runs, show, store
-from ui.store import bind, key
+from ui import forms, jobs, lessons, present, runs, show
 
-PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
-LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
 REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
 REFRESH_FAST, FAST_FOR_S = 0.3, 3.0  # quicker redraws for the first seconds: first points show at once
-
-
-def settings_ui() -> None:
-    left, right = st.columns(2)
-    with left.container(border=True):
-        st.markdown("**Model**")
-        c = st.columns(3)
-        c[0].selectbox("Cell", CELLS, **bind(key("model", "cell")))
-        c[1].number_input("Hidden units", 1, None, **bind(key("model", "hidden")))
-        c[2].number_input("Layers", 1, None, **bind(key("model", "layers")))
-        c = st.columns(3)
-        c[0].number_input("Dropout", 0.0, None, step=0.1, **bind(key("model", "dropout")))
-        c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
-        c[2].number_input("W_hh gain", 0.0, None, step=0.05, **bind(key("model", "init_gain")),
-                          help="scale of orthogonal / identity W_hh; above 1 gradients explode")
-    with right.container(border=True):
-        st.markdown("**Training**")
-        c = st.columns(3)
-        c[0].selectbox("Optimizer", OPTIMIZERS, **bind(key("train", "optimizer")))
-        if store.value(key("train", "lr")) not in LRS:
-            store.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - store.value(key("train", "lr")))))
-        c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
-        c[2].number_input("Epochs", 1, None, **bind(key("train", "epochs")))
-        c = st.columns(4)
-        c[0].number_input("Batch size", 1, None, **bind(key("train", "batch_size")))
-        c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
-        c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
-        c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
-        if store.value(key("train", "probe_every")) not in PROBE_OPTIONS:
-            store.put(key("train", "probe_every"), -1)
-        st.selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
-                     format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
-                     help="probes feed the Inspect page and the gradient-over-time chart")
 
 
 def buttons(job, snap) -> None:
@@ -117,6 +80,8 @@ def outcome(snap) -> None:
         show.verdict(snap.result)
         st.caption(f"{snap.state}: {snap.message} · scaler {snap.result['scaler']} · "
                    f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
+        if snap.result.get("loss"):
+            st.caption(f"Loss: {snap.result['loss']['reason']}.")
 
 
 def main() -> None:
@@ -124,7 +89,7 @@ def main() -> None:
     lessons.banner("train")
     runs.picker("train")
     with st.expander("Settings") if present.on() else st.container():  # presenting: folded away
-        settings_ui()
+        forms.settings_ui()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     buttons(job, snap)

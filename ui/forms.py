@@ -1,0 +1,51 @@
+"""The Train page's settings form: model and training widgets, each bound to the widget store."""
+import streamlit as st
+
+from rnnlab.config import CELLS, INITS, LOSSES, OPTIMIZERS
+from ui import store
+from ui.store import bind, key
+
+PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
+LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
+LOSS_WORDS = {"auto": "auto (every step for one series)", "last": "last step of each window",
+              "every": "every step of a sequence"}
+
+
+def settings_ui() -> None:
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.markdown("**Model**")
+        c = st.columns(3)
+        c[0].selectbox("Cell", CELLS, **bind(key("model", "cell")))
+        c[1].number_input("Hidden units", 1, None, **bind(key("model", "hidden")))
+        c[2].number_input("Layers", 1, None, **bind(key("model", "layers")))
+        c = st.columns(3)
+        c[0].number_input("Dropout", 0.0, None, step=0.1, **bind(key("model", "dropout")))
+        c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
+        c[2].number_input("W_hh gain", 0.0, None, step=0.05, **bind(key("model", "init_gain")),
+                          help="scale of orthogonal / identity W_hh; above 1 gradients explode")
+        st.checkbox("Linear highway", **bind(key("model", "highway")),
+                    help="add a linear autoregression over the lookback, trained with the network "
+                         "(LSTNet): the network learns what a linear model misses")
+    with right.container(border=True):
+        st.markdown("**Training**")
+        c = st.columns(3)
+        c[0].selectbox("Optimizer", OPTIMIZERS, **bind(key("train", "optimizer")))
+        if store.value(key("train", "lr")) not in LRS:
+            store.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - store.value(key("train", "lr")))))
+        c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
+        c[2].number_input("Epochs", 1, None, **bind(key("train", "epochs")))
+        c = st.columns(4)
+        c[0].number_input("Batch size", 1, None, **bind(key("train", "batch_size")))
+        c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
+        c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
+        c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
+        c = st.columns(2)
+        c[0].selectbox("Loss", LOSSES, **bind(key("train", "loss")), format_func=LOSS_WORDS.get,
+                       help="every step: the network predicts the next value after every step of longer "
+                            "training sequences (one series); last step: only at each window's end")
+        if store.value(key("train", "probe_every")) not in PROBE_OPTIONS:
+            store.put(key("train", "probe_every"), -1)
+        c[1].selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
+                     format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
+                     help="probes feed the Inspect page and the gradient-over-time chart")
