@@ -30,6 +30,7 @@ def main() -> None:
         st.Page("views/predict.py", title="Predict", icon=":material/target:"),
         st.Page("views/inspect.py", title="Inspect", icon=":material/visibility:"),
         st.Page("views/compare.py", title="Compare", icon=":material/leaderboard:"),
+        st.Page("views/tune.py", title="Tune", icon=":material/tune:"),
     ]
     page = st.navigation(pages)
     slots = sidebar.placeholders()  # drawn first, filled after the page so they show its changes

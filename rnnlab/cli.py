@@ -74,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rnnlab", description="Train recurrent networks on time series, headless.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and report test metrics")
+    add_run_flags(t)
+    u = sub.add_parser("tune", help="search settings on the validation part within a time budget, then "
+                                    "train the best once and report its test metrics")
+    add_run_flags(u)
+    u.add_argument("--budget", type=float, required=True, metavar="SECONDS",
+                   help="seconds of searching (the final training of the best configuration comes after)")
+    u.add_argument("--trials", type=int, metavar="N", help="stop after N trials even if time is left")
+    from rnnlab.memory import add_parser
+    add_parser(sub)
+    return p
+
+
+def add_run_flags(t: argparse.ArgumentParser) -> None:
+    """The flags that describe one run (train; tune starts from them)."""
     add = t.add_argument
     add("--data", metavar="GENERATOR", help="synthetic generator: " + ", ".join(_generators()) + " (default sales)")
     add("--csv", metavar="PATH", help="CSV file to load instead of a generator")
@@ -92,9 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
-    from rnnlab.memory import add_parser
-    add_parser(sub)
-    return p
 
 
 def _generators() -> list[str]:
@@ -199,11 +210,61 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Search on the validation part, then train the best configuration once: the JSON is train's,
+    plus `trials` (each trial's params, validation MSE, state) and `tune` (budget, counts)."""
+    from rnnlab.experiment import load_data, run_experiment
+    from rnnlab.job import TrainingJob
+    from rnnlab.tune import Tuner
+
+    check_args(args)
+    cfg = config_from_args(args)
+    data = load_data(cfg.data)
+    tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials,
+                  job_factory=lambda c: TrainingJob(c, data)).start()
+    shown = 0
+    while not tuner.join(0.5):
+        if not args.json:
+            rows = tuner.snapshot().trials
+            for r in rows[shown:]:
+                if r.state != "running":
+                    shown += 1
+                    value = "n/a" if r.value is None else f"{r.value:.5g}"
+                    print(f"trial {r.number}: {r.state}, validation MSE {value} {r.params}", file=sys.stderr)
+    snap = tuner.snapshot()
+    best = tuner.best_config()
+    if best is None:
+        raise ConfigError(f"no trial finished within the budget of {args.budget:g} s; give a larger --budget.")
+    best.train.max_seconds = 0.0
+    result, s = run_experiment(best, data=data, callbacks=None if args.json else [_progress])
+    if args.save:
+        from rnnlab.export import save_run
+        save_run(args.save, best, s.model, s.prep.scaler, result["history"], _clean(result))
+    from rnnlab.report import verdict
+    v = verdict(result)
+    result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
+    result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
+                         "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss} for r in snap.trials]
+    result["tune"] = {"budget_seconds": args.budget, "search_seconds": round(snap.elapsed, 3),
+                      "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
+                      "pruned": sum(r.state == "pruned" for r in snap.trials),
+                      "best_trial": snap.best.number, "best_validation_mse": snap.best.value}
+    result = _clean(result)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{len(snap.trials)} trials in {snap.elapsed:.0f} s; best: trial {snap.best.number} {snap.best.params}")
+    print(f"test MAE {result['test']['mae']:.5g} · " + v.line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "tune":
+            return cmd_tune(args)
         if args.command == "memory":
             from rnnlab.memory import cmd_memory
             return cmd_memory(args)

@@ -461,3 +461,36 @@ def test_screens_at_1280x720_a_lesson_presented_compare_and_inspect_while_traini
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
     projector_shots(page, "inspect-live")
     ctx.close()
+
+
+TRIALS_JS = """() => { const el = [...document.querySelectorAll('.js-plotly-plot')].find(
+  p => (p.querySelector('.g-gtitle text') || {}).textContent?.startsWith('Trials'));
+  return el && el._fullData ? el._fullData.filter(t => t.name !== 'best so far').reduce((a, t) => a + (t._length || 0), 0) : 0; }"""
+
+
+def test_tune_shows_trials_live_stops_and_the_best_run_opens_on_predict(server, browser):
+    ctx, page = new_page(browser, server)
+    goto(page, "Data", "Scaler")
+    set_number(page, "Length (points)", 400)
+    goto(page, "Train", "Press")
+    set_number(page, "Epochs", 15)
+    goto(page, "Tune", "Budget")
+    set_number(page, "Budget (seconds)", 20)
+    page.get_by_role("button", name="Tune", exact=True).click()
+    counts, deadline = [], time.perf_counter() + 15
+    while time.perf_counter() < deadline:
+        counts.append(page.evaluate(TRIALS_JS))
+        if len(set(c for c in counts if c > 0)) >= 2:  # trials kept appearing while we watched
+            break
+        page.wait_for_timeout(500)
+    assert len(set(c for c in counts if c > 0)) >= 2, counts
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=The best settings, trained once", timeout=30_000)
+    page.wait_for_selector("text=/test MAE/", timeout=60_000)
+    screenshot(page, "tune.png")
+    goto(page, "Predict", "Test metrics")
+    screenshot(page, "tune-predict.png")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stSelectbox]')].some("
+                           "e => e.innerText.includes('tuned: trial') || (e.querySelector('input') || {}).value"
+                           "?.includes('tuned: trial'))", timeout=10_000)  # the run picker shows the best run
+    ctx.close()

@@ -1,0 +1,212 @@
+"""Tune: a search over cell, size, learning rate, lookback, scaler, loss and highway, judged on the
+validation part only, within a time budget (Optuna: TPE sampler, median pruning per epoch).
+
+Every trial is a TrainingJob (the same machinery and server slots as any run). A trial's score is
+its validation MSE in the series' own units (the scaled validation loss times the scaler's y_scale
+squared: exact for horizon 1), so trials with different scalers compare fairly. The test part is
+never looked at while searching: the best configuration is trained once more and only that run is
+evaluated on it, by the caller (CLI: `python -m rnnlab tune`; app: the Tune page).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rnnlab.config import RunConfig
+from rnnlab.data import PanelData
+from rnnlab.errors import ConfigError
+from rnnlab.job import TrainingJob
+
+HIDDEN = (16, 32, 64, 128)
+CELLS = ("rnn", "lstm", "gru")
+SCALERS = ("auto", "minmax", "zscore", "diff")
+LR_RANGE = (3e-4, 1e-2)
+POLL_S = 0.05
+MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
+
+
+@dataclass
+class TrialRow:
+    """One trial as pages and the CLI show it."""
+
+    number: int
+    params: dict
+    state: str = "running"  # running | complete | pruned | failed
+    value: float | None = None  # validation MSE in original units (lower is better)
+    epochs: int = 0
+    seconds: float = 0.0
+    loss: str = ""  # the loss the run used (auto resolves to every or last)
+    message: str = ""
+
+
+@dataclass
+class TuneSnapshot:
+    state: str  # running | done | stopped
+    elapsed: float
+    budget: float
+    trials: list[TrialRow] = field(default_factory=list)
+    best: TrialRow | None = None
+
+    @property
+    def eta(self) -> float:
+        return max(self.budget - self.elapsed, 0.0) if self.state == "running" else 0.0
+
+
+def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
+    """Half, the same and twice the suggested lookback (the configured one for a panel: fixed)."""
+    if isinstance(data, PanelData):
+        return (cfg.data.lookback,)
+    from rnnlab.suggest import suggest_lookback
+    base, _ = suggest_lookback(data.values, cfg.data.val_fraction, cfg.data.test_fraction)
+    n_train = int(len(data.values) * (1 - cfg.data.val_fraction - cfg.data.test_fraction))
+    cap = max(2, n_train // 3)
+    return tuple(sorted({max(2, base // 2), min(base, cap), min(2 * base, cap)}))
+
+
+def trial_config(base: RunConfig, params: dict) -> RunConfig:
+    """The base configuration with a trial's choices."""
+    cfg = RunConfig.from_dict(base.to_dict())
+    cfg.model.cell, cfg.model.hidden, cfg.model.highway = params["cell"], params["hidden"], params["highway"]
+    cfg.train.lr = params["lr"]
+    cfg.data.lookback = params["lookback"]
+    cfg.data.scaler = params["scaler"]
+    cfg.train.loss = "auto" if params["every_step"] else "last"  # auto: every step where it can work
+    return cfg
+
+
+class Tuner:
+    """Runs the search in a background thread; snapshot() from any thread; stop() keeps the best."""
+
+    def __init__(self, base: RunConfig, data, budget: float, seed: int = 0, max_trials: int | None = None,
+                 job_factory: Callable[[RunConfig], TrainingJob] | None = None):
+        if not MIN_BUDGET_S <= budget <= MAX_BUDGET_S:
+            raise ConfigError(f"the tune budget must be between {MIN_BUDGET_S:g} and {MAX_BUDGET_S:g} s "
+                              f"(got {budget:g}).")
+        base.validate()
+        self.base, self.data, self.budget, self.seed, self.max_trials = base, data, budget, seed, max_trials
+        self.job_factory = job_factory or (lambda cfg: TrainingJob(cfg, data))
+        self.panel = isinstance(data, PanelData)
+        self.lookbacks = lookback_choices(base, data)
+        self._lock = threading.Lock()
+        self._rows: list[TrialRow] = []
+        self._state, self._started = "running", None
+        self._stop = threading.Event()
+        self._job: TrainingJob | None = None
+        self.best_params: dict | None = None
+        self._thread = threading.Thread(target=self._run, name="rnnlab-tune", daemon=True)
+
+    def start(self) -> "Tuner":
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End the search now: the running trial stops, the best so far stays."""
+        self._stop.set()
+        job = self._job
+        if job is not None:
+            job.stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self) -> TuneSnapshot:
+        with self._lock:
+            rows = [TrialRow(**vars(r)) for r in self._rows]
+            state = self._state
+        elapsed = time.perf_counter() - self._started if self._started else 0.0
+        done = [r for r in rows if r.state == "complete" and r.value is not None]
+        best = min(done, key=lambda r: r.value) if done else None
+        return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,
+                            rows, best)
+
+    def best_config(self) -> RunConfig | None:
+        best = self.snapshot().best
+        return trial_config(self.base, best.params) if best is not None else None
+
+    # the search itself -------------------------------------------------------------------------
+
+    def _params(self, trial) -> dict:
+        return {"cell": trial.suggest_categorical("cell", CELLS),
+                "hidden": trial.suggest_categorical("hidden", HIDDEN),
+                "lr": trial.suggest_float("lr", *LR_RANGE, log=True),
+                "lookback": trial.suggest_categorical("lookback", self.lookbacks),
+                "scaler": trial.suggest_categorical("scaler", ("auto", "minmax", "zscore") if self.panel else SCALERS),
+                "every_step": trial.suggest_categorical("every_step", (False,) if self.panel else (True, False)),
+                "highway": trial.suggest_categorical("highway", (True, False))}
+
+    def _objective(self, trial) -> float:
+        import optuna
+
+        params = self._params(trial)
+        row = TrialRow(trial.number, params)
+        with self._lock:
+            self._rows.append(row)
+        cfg = trial_config(self.base, params)
+        left = self.budget - (time.perf_counter() - self._started)
+        cfg.train.max_seconds = max(left, 1.0)  # a trial never runs past the budget
+        cfg.train.probe_every, cfg.train.patience = 0, 0
+        clock = time.perf_counter()
+        try:
+            job = self._job = self.job_factory(cfg).start()
+        except Exception as e:  # noqa: BLE001 - a bad combination is one failed trial, not a crash
+            self._finish_row(row, "failed", message=str(e))
+            raise optuna.TrialPruned() from None
+        seen, y_scale = 0, None
+        while True:
+            snap = job.snapshot()
+            if y_scale is None and job.setup is not None:
+                y_scale = job.setup.prep.scaler.y_scale
+                row.loss = job.setup.loss if hasattr(job.setup, "loss") else ""
+            for h in snap.history[seen:]:
+                seen += 1
+                if h["val_loss"] is None or y_scale is None:
+                    continue
+                value = h["val_loss"] * y_scale ** 2
+                row.value, row.epochs = value, h["epoch"]
+                trial.report(value, h["epoch"])
+                if trial.should_prune():
+                    job.stop()
+                    job.join(10)
+                    self._finish_row(row, "pruned", time.perf_counter() - clock)
+                    raise optuna.TrialPruned()
+            if snap.finished:
+                break
+            if self._stop.is_set():
+                job.stop()
+            time.sleep(POLL_S)
+        if snap.state in ("error", "diverged") or row.value is None or not math.isfinite(row.value) \
+                or (snap.state == "stopped" and self._stop.is_set()):
+            self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
+            raise optuna.TrialPruned()
+        self._finish_row(row, "complete", time.perf_counter() - clock)
+        return row.value
+
+    def _finish_row(self, row: TrialRow, state: str, seconds: float = 0.0, message: str = "") -> None:
+        with self._lock:
+            row.state, row.seconds, row.message = state, seconds, message
+
+    def _run(self) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(logging.WARNING)
+        study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=self.seed),
+                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3))
+
+        def enough(study_, _trial) -> None:
+            if self._stop.is_set() or time.perf_counter() - self._started >= self.budget:
+                study_.stop()
+
+        try:
+            study.optimize(self._objective, n_trials=self.max_trials,
+                           timeout=self.budget, callbacks=[enough], catch=(Exception,))
+        finally:
+            best = self.snapshot().best
+            self.best_params = best.params if best is not None else None
+            with self._lock:
+                self._state = "stopped" if self._stop.is_set() else "done"

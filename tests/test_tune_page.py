@@ -1,0 +1,37 @@
+"""The Tune page: a short search shows its trials, then the best settings become a normal run."""
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_tune_page_searches_then_trains_the_best_as_a_run():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("views/data.py").run()
+    at.number_input(key="w_data_length").set_value(300).run()
+    at.switch_page("views/train.py").run()
+    at.number_input(key="w_train_epochs").set_value(3).run()
+    at.switch_page("views/tune.py").run()
+    at.number_input(key="tune_budget").set_value(6).run()
+    at.button(key="tune_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    tuner = at.session_state["tune"]
+    assert tuner.join(30)
+    deadline = time.monotonic() + 60
+    at.run()  # the search is over: the best settings start as a run
+    run_id = at.session_state["tune_best_run"]
+    book = at.session_state["runs"]
+    run = book.get(run_id)
+    assert run is not None and run.name.startswith("tuned: trial")
+    while not run.job.snapshot().finished and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception
+    assert run.job.result["test"]["mae"] is not None
+    assert run.job.config == tuner.best_config().__class__.from_dict(
+        {**tuner.best_config().to_dict(), "train": {**tuner.best_config().to_dict()["train"], "max_seconds": 0.0}})
+    assert any("trial" in str(df.value.columns.tolist()) for df in at.dataframe)
+    assert any("trained once" in s.value for s in at.subheader)

@@ -1,0 +1,116 @@
+"""Tune: search settings on the validation part within a time budget, live; the best becomes a run."""
+import pandas as pd
+import streamlit as st
+
+from rnnlab import plots
+from rnnlab.job import TrainingJob
+from rnnlab.tune import MIN_BUDGET_S, Tuner
+from ui import jobs, runs, show
+
+MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
+REFRESH_S = 1.0
+
+
+def _trial_job(cfg, data) -> TrainingJob:
+    """A trial as the app runs any job: a child process, a server slot, this session as owner."""
+    job = TrainingJob(cfg, data, slots=jobs.job_slots(), owner=jobs.session_id(), mode="process",
+                      cpu_threads=jobs.job_threads())
+    jobs.job_registry().put(jobs.session_id(), job)
+    return job
+
+
+def start() -> None:
+    cfg, data, st.session_state.tune_error = jobs.ready_to_train()
+    if cfg is None:
+        return
+    try:
+        tuner = Tuner(cfg, data, float(st.session_state.tune_budget), seed=cfg.train.seed,
+                      job_factory=lambda c: _trial_job(c, data))
+    except Exception as e:  # noqa: BLE001 - a bad budget or config: one line
+        st.session_state.tune_error = str(e)
+        return
+    st.session_state.tune, st.session_state.tune_best_run = tuner.start(), None
+
+
+def stop() -> None:
+    st.session_state.tune.stop()
+
+
+def train_best(tuner: Tuner) -> None:
+    """The search is over: train the best configuration once, as a normal run (test metrics only now)."""
+    cfg = tuner.best_config()
+    if cfg is None:
+        st.session_state.tune_best_run = -1
+        return
+    cfg.train.max_seconds = 0.0
+    best = tuner.snapshot().best
+    st.session_state.tune_error = jobs.start_runs([(f"tuned: trial {best.number} ({cfg.model.cell})", cfg)])
+    st.session_state.tune_best_run = st.session_state.job.id if st.session_state.job is not None else -1
+
+
+def live() -> None:
+    jobs.heartbeat()
+    tuner = st.session_state.tune
+    snap = tuner.snapshot()
+    st.progress(min(snap.elapsed / snap.budget, 1.0),
+                text=f"{snap.state} · {len(snap.trials)} trials · {snap.elapsed:.0f} of {snap.budget:.0f} s"
+                     + (f" · ETA {snap.eta:.0f} s" if snap.state == "running" else ""))
+    if snap.best is not None:
+        st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} — "
+                    + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
+    st.plotly_chart(plots.tune_figure(snap.trials), key="tune_chart")
+    rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs}
+            for r in reversed(snap.trials)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
+    if snap.state != "running" and st.session_state.get("tune_best_run") is None:
+        train_best(tuner)
+    best_run(tuner)
+    if snap.state != "running" and st.session_state.get("tune_live") and not best_training():
+        st.session_state.tune_live = False
+        st.rerun()  # full rerun: stop polling
+
+
+def best_training() -> bool:
+    run = runs.book().get(st.session_state.get("tune_best_run") or 0)
+    return run is not None and not run.job.snapshot().finished
+
+
+def best_run(tuner: Tuner) -> None:
+    """The best configuration's own run: its progress, then its verdict against every baseline."""
+    run = runs.book().get(st.session_state.get("tune_best_run") or 0)
+    if run is None:
+        return
+    snap = run.job.snapshot()
+    st.subheader(f"The best settings, trained once: {run.name}")
+    if snap.result is None:
+        st.progress(snap.progress, text=snap.progress_line())
+    else:
+        show.verdict(snap.result)
+        st.caption(f"Budget {tuner.budget:.0f} s · {snap.result['scaler']} scaler · {snap.result['loss']['mode']} "
+                   f"loss · open **Predict** for the charts and the metrics against every baseline.")
+
+
+def main() -> None:
+    st.title("Tune")
+    st.caption("Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
+               "highway with Optuna (TPE, median pruning), judging each trial on the validation part only. "
+               "The best settings are then trained once and tested: the test part never steers the search.")
+    st.session_state.setdefault("tune_budget", 60)
+    c = st.columns([2, 1, 1, 3])
+    c[0].number_input("Budget (seconds)", int(MIN_BUDGET_S), MAX_APP_BUDGET_S, key="tune_budget")
+    tuner = st.session_state.get("tune")
+    running = tuner is not None and tuner.snapshot().state == "running"
+    c[1].button("Tune", icon=":material/tune:", type="primary", key="tune_button", on_click=start, disabled=running)
+    c[2].button("Stop", icon=":material/stop:", key="tune_stop", on_click=stop, disabled=not running,
+                help="ends the search now; the best trial so far is trained and tested")
+    if st.session_state.get("tune_error"):
+        st.error(st.session_state.tune_error)
+    if tuner is None:
+        st.info("Set a budget and press **Tune**. Training settings not searched (epochs, batch size, seed) "
+                "come from the Train page; the data from the Data page.")
+        return
+    st.session_state.tune_live = running or st.session_state.get("tune_best_run") is None or best_training()
+    st.fragment(run_every=REFRESH_S if st.session_state.tune_live else None)(live)()
+
+
+main()
