@@ -25,8 +25,9 @@ class WindowTensor:
         # affine scalers act per value: scale the series once; last / diff depend on each window,
         # so keep it in float64 (the arithmetic numpy did before) where the device has float64
         exact = torch.float32 if torch.device(device).type == "mps" else torch.float64
-        if self.kind in ("last", "diff"):
-            self.base = torch.as_tensor(w.values, dtype=exact, device=device)  # (T, F)
+        if self.kind in ("last", "diff"):  # a read-only array (a cached upload) is copied, not shared
+            values = w.values if w.values.flags.writeable else w.values.copy()
+            self.base = torch.as_tensor(values, dtype=exact, device=device)  # (T, F)
         else:
             self.base = torch.as_tensor((w.values - scaler.x_shift) / scaler.x_scale, dtype=torch.float32,
                                         device=device)
