@@ -6,6 +6,7 @@ from rnnlab.config import DECIMALS, MISSING, SCALERS, THOUSANDS
 from rnnlab.data import PanelData
 from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
+from rnnlab.experiment import resolve_loss
 from ui import dataset, recipe, settings, show, store
 from ui.store import bind, key
 
@@ -125,6 +126,10 @@ def main() -> None:
     words = SCALER_WORDS[cfg.data.scaler] + (f": **{scaler}**, because {prep.scaler_reason}."
                                              if cfg.data.scaler == "auto" else ".")
     st.markdown(f"**Scaler {cfg.data.scaler}** — {words}")
+    try:
+        st.caption(f"Loss {cfg.train.loss}: {resolve_loss(cfg, prep)[1]}.")
+    except RnnlabError as e:
+        st.warning(str(e))
     st.caption(f"Windows: {len(prep.train):,} train · {len(prep.val):,} validation · {len(prep.test):,} test"
                + (f" · seasonal period {prep.period}" if prep.period else ""))
     show.notes(getattr(data, "notes", []))
