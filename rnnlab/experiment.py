@@ -96,6 +96,26 @@ def resolve_loss(cfg: RunConfig, prep: Prepared) -> tuple[str, str, int]:
                      "the network learns from every step, not only each window's last"), seq
 
 
+def fit_highway(model: RecurrentRegressor, part, ridge: float = 1e-6) -> None:
+    """Start the highway at the least-squares linear autoregression of the scaled training windows
+    (normal equations accumulated a chunk at a time) and the network's head at zero: the model begins
+    as the linear baseline does, and training teaches the network what that misses."""
+    k = model.highway_size
+    xtx, xty = np.zeros((k + 1, k + 1)), np.zeros((k + 1, part.y.shape[1]))
+    for a, b in part.chunks():
+        xs = part.scaled(a, b)[:, -k:, 0].astype(np.float64)
+        xs = np.concatenate([np.zeros((len(xs), k - xs.shape[1])), xs], axis=1)  # windows shorter than k
+        design = np.concatenate([xs, np.ones((len(xs), 1))], axis=1)  # (n, k + 1)
+        xtx += design.T @ design
+        xty += design.T @ part.y[a:b].astype(np.float64)
+    coef = np.linalg.solve(xtx + ridge * np.trace(xtx) / (k + 1) * np.eye(k + 1), xty)  # (k + 1, H)
+    with torch.no_grad():
+        model.highway.weight.copy_(torch.as_tensor(coef[:k].T, dtype=torch.float32))
+        model.highway.bias.copy_(torch.as_tensor(coef[k], dtype=torch.float32))
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+
+
 def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tensors: bool = True,
           start_from: dict | None = None) -> Setup:
     """Validate, load, prepare, seed and build the model; place training tensors on the device once.
@@ -115,6 +135,8 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
         except (RuntimeError, KeyError) as e:
             raise ConfigError("the weights to continue from do not fit this model (cell, size or "
                               f"inputs differ): {str(e).splitlines()[0]}") from None
+    if start_from is None and model.highway is not None:
+        fit_highway(model, prep.train)
     model = model.to(device)
     loss, loss_reason, seq = resolve_loss(cfg, prep)
     tensors = {}

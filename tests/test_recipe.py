@@ -119,3 +119,16 @@ def test_a_new_upload_gets_the_suggested_lookback_and_is_told_so():
     assert not at.error, [e.value for e in at.error]
     at.number_input(key="w_data_lookback").set_value(36).run()  # the user's own choice stays
     assert at.session_state["w_data_lookback"] == 36 and any("Suggested lookback" in c.value for c in at.caption)
+
+
+def test_the_highway_starts_at_the_least_squares_linear_autoregression():
+    cfg = sine_config()
+    cfg.model.highway = True
+    s = setup(cfg)
+    part = s.prep.train
+    x = part.scaled()[:, :, 0].astype(np.float64)
+    design = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    coef, *_ = np.linalg.lstsq(design, part.y.astype(np.float64), rcond=None)
+    with torch.no_grad():
+        pred = s.model(torch.as_tensor(part.scaled())).numpy()
+    np.testing.assert_allclose(pred, design @ coef, atol=2e-4)  # the untrained model is the linear fit
