@@ -162,7 +162,7 @@ class Tuner:
             snap = job.snapshot()
             if y_scale is None and job.setup is not None:
                 y_scale = job.setup.prep.scaler.y_scale
-                row.loss = job.setup.loss if hasattr(job.setup, "loss") else ""
+                row.loss = job.setup.loss
             for h in snap.history[seen:]:
                 seen += 1
                 if h["val_loss"] is None or y_scale is None:
