@@ -80,7 +80,9 @@ def resolve_loss(cfg: RunConfig, prep: Prepared) -> tuple[str, str, int]:
         why_not = f"the {prep.scaler.kind!r} scaler makes each step relative to the window's last value"
     elif want == "auto" and prep.n_features > 1:
         why_not = "extra input columns keep the last-step loss"
-    seq = max(MIN_SEQ_LEN, cfg.data.lookback + 1)
+    # with the highway, steps before a whole lookback of context are not scored (its input is padded
+    # there), so sequences are twice the lookback: half of each sequence still counts
+    seq = max(MIN_SEQ_LEN, (2 if cfg.model.highway else 1) * cfg.data.lookback + 1)
     n_seq = prep.train_end - seq - prep.horizon + 1
     if why_not is None and n_seq < MIN_TRAIN_WINDOWS:
         seq = cfg.data.lookback + 1
@@ -92,7 +94,8 @@ def resolve_loss(cfg: RunConfig, prep: Prepared) -> tuple[str, str, int]:
             raise ConfigError(f"the every-step loss cannot be used here: {why_not}; choose loss last.")
         return "last", f"loss on each window's last step: {why_not}", 0
     how = "chosen by you" if want == "every" else "auto: one series"
-    return "every", (f"loss after every step of {n_seq:,} training sequences of {seq} steps ({how}): "
+    scored = f", scored from step {cfg.data.lookback} (the highway's whole lookback)" if cfg.model.highway else ""
+    return "every", (f"loss after every step of {n_seq:,} training sequences of {seq} steps{scored} ({how}): "
                      "the network learns from every step, not only each window's last"), seq
 
 
@@ -155,8 +158,10 @@ def setup(cfg: RunConfig, data: SeriesData | PanelData | None = None, place_tens
 def make_trainer(s: Setup, callbacks: list[Callable[[Event], None]] | None = None,
                  control: Control | None = None, probe=None) -> Trainer:
     t = s.tensors
+    warm = s.config.data.lookback - 1 if s.config.model.highway else 0  # steps with a padded highway input
     return Trainer(s.config.train, s.model, t["x_train"], t["y_train"], t["x_val"], t["y_val"],
-                   callbacks=callbacks, control=control, probe=probe, every_step=s.loss == "every")
+                   callbacks=callbacks, control=control, probe=probe, every_step=s.loss == "every",
+                   score_from=warm)
 
 
 def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:

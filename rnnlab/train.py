@@ -171,9 +171,11 @@ class Trainer:
                  x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
                  callbacks: list[Callable[[Event], None]] | None = None,
                  control: Control | None = None,
-                 probe: Callable[[nn.Module, int], Probe] | None = None, every_step: bool = False):
+                 probe: Callable[[nn.Module, int], Probe] | None = None, every_step: bool = False,
+                 score_from: int = 0):
         self.cfg, self.model = cfg, model
         self.every_step = every_step  # y_train holds the targets after every step: (B, S, H)
+        self.score_from = score_from  # every-step loss: steps before this one are not scored
         self.x_train, self.y_train, self.x_val, self.y_val = x_train, y_train, x_val, y_val
         self.callbacks = list(callbacks or [])
         self.control = control or Control()
@@ -225,7 +227,10 @@ class Trainer:
                 idx = perm[i:i + bs]
                 xb, yb = self.x_train[idx], self.y_train[idx]
                 opt.zero_grad(set_to_none=True)
-                loss = nn.functional.mse_loss(model(xb, all_steps=True) if self.every_step else model(xb), yb)
+                if self.every_step:
+                    loss = nn.functional.mse_loss(model(xb, all_steps=True)[:, self.score_from:], yb[:, self.score_from:])
+                else:
+                    loss = nn.functional.mse_loss(model(xb), yb)
                 loss.backward()
                 gn = nn.utils.clip_grad_norm_(params, cfg.clip if cfg.clip > 0 else math.inf)
                 loss_v, gn_v = torch.stack([loss.detach(), gn]).tolist()  # one device sync per step

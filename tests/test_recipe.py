@@ -132,3 +132,12 @@ def test_the_highway_starts_at_the_least_squares_linear_autoregression():
     with torch.no_grad():
         pred = s.model(torch.as_tensor(part.scaled())).numpy()
     np.testing.assert_allclose(pred, design @ coef, atol=2e-4)  # the untrained model is the linear fit
+
+
+def test_with_the_highway_only_steps_with_a_whole_lookback_are_scored():
+    from rnnlab.experiment import make_trainer
+    cfg = sine_config(loss="every")
+    cfg.model.highway = True
+    s = setup(cfg)
+    assert s.seq_len == 2 * 12 + 1 and "scored from step 12" in s.loss_reason
+    assert make_trainer(s).score_from == 11
