@@ -91,10 +91,13 @@ def new_defaults(data: SeriesData, seed: int) -> dict:
     return run_experiment(cfg, data=data)[0]
 
 
-def tuned(data: SeriesData, seed: int, budget: float) -> tuple[float, dict]:
+def tuned(data: SeriesData, seed: int, budget: float) -> tuple[float | None, dict | str]:
     cfg = base(seed)
     cfg.data.lookback, _ = suggest_lookback(data.values, cfg.data.val_fraction, cfg.data.test_fraction)
-    tuner = Tuner(cfg, data, budget, seed=seed, job_factory=lambda c: TrainingJob(c, data)).start()
+    try:
+        tuner = Tuner(cfg, data, budget, seed=seed, job_factory=lambda c: TrainingJob(c, data)).start()
+    except RnnlabError as e:  # too few validation windows to tune on
+        return None, str(e)
     tuner.join()
     best = tuner.best_config()
     best.train.max_seconds = 0.0
@@ -126,13 +129,14 @@ def main() -> None:
         tune = [tuned(data, s, args.budget) for s in seeds]
         old_m = None if any(v is None for v in old) else float(np.mean(old))
         new_m = float(np.mean([r["test"]["mae"] for r in new]))
-        tune_m = float(np.mean([v for v, _ in tune]))
+        tune_m = None if any(v is None for v, _ in tune) else float(np.mean([v for v, _ in tune]))
         b = new[0]["baselines"]
         lin, snaive, pers = b["linear"]["mae"], b["seasonal_naive"]["mae"], b["persistence"]["mae"]
         ok = lambda c: "yes" if c else "**no**"  # noqa: E731
-        print(f"| {name} | {len(data.values)} | {fmt(old_m)} | {new_m:.4g} | {tune_m:.4g} | {lin:.4g} | {snaive:.4g} | "
-              f"{pers:.4g} | {ok(new_m <= pers)} | {ok(tune_m < pers and tune_m < snaive)} | {ok(tune_m <= 1.05 * lin)} |",
-              flush=True)
+        t_ok = (lambda c: "refused" if tune_m is None else ok(c(tune_m)))
+        print(f"| {name} | {len(data.values)} | {fmt(old_m)} | {new_m:.4g} | {fmt(tune_m)} | {lin:.4g} | {snaive:.4g} | "
+              f"{pers:.4g} | {ok(new_m <= pers)} | {t_ok(lambda v: v < pers and v < snaive)} | "
+              f"{t_ok(lambda v: v <= 1.05 * lin)} |", flush=True)
         print(f"<!-- {name}: {time.perf_counter() - clock:.0f} s; new-default loss {new[0]['loss']['mode']}, "
               f"scaler {new[0]['scaler']}, lookback {new[0]['config']['data']['lookback']}; tuned {[p for _, p in tune]} -->",
               flush=True)

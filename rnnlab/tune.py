@@ -27,6 +27,7 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
+MIN_VAL_WINDOWS = 20  # fewer validation windows: a search would chase noise (a 60-point walk has 6)
 
 
 @dataclass
@@ -87,6 +88,12 @@ class Tuner:
             raise ConfigError(f"the tune budget must be between {MIN_BUDGET_S:g} and {MAX_BUDGET_S:g} s "
                               f"(got {budget:g}).")
         base.validate()
+        from rnnlab.experiment import prepare_data
+        n_val = len(prepare_data(base.data, data).val)
+        if n_val < MIN_VAL_WINDOWS:
+            raise ConfigError(f"only {n_val} validation windows: too few to choose settings by (at least "
+                              f"{MIN_VAL_WINDOWS}; a search would fit their noise). Raise the validation share, "
+                              "use a longer series, or keep the defaults.")
         self.base, self.data, self.budget, self.seed, self.max_trials = base, data, budget, seed, max_trials
         self.job_factory = job_factory or (lambda cfg: TrainingJob(cfg, data))
         self.panel = isinstance(data, PanelData)
@@ -139,6 +146,17 @@ class Tuner:
                 "scaler": trial.suggest_categorical("scaler", ("auto", "minmax", "zscore") if self.panel else SCALERS),
                 "every_step": trial.suggest_categorical("every_step", (False,) if self.panel else (True, False)),
                 "highway": trial.suggest_categorical("highway", (True, False))}
+
+    def _current(self) -> dict:
+        """The base configuration as a trial's parameters (the nearest lookback choice)."""
+        b = self.base
+        scaler = b.data.scaler if b.data.scaler in SCALERS else "auto"
+        return {"cell": b.model.cell if b.model.cell in CELLS else "lstm",
+                "hidden": min(HIDDEN, key=lambda h: abs(h - b.model.hidden)),
+                "lr": min(max(b.train.lr, LR_RANGE[0]), LR_RANGE[1]),
+                "lookback": min(self.lookbacks, key=lambda v: abs(v - b.data.lookback)),
+                "scaler": "auto" if self.panel and scaler == "diff" else scaler,
+                "every_step": False if self.panel else b.train.loss != "last", "highway": b.model.highway}
 
     def _objective(self, trial) -> float:
         import optuna
@@ -202,6 +220,7 @@ class Tuner:
             if self._stop.is_set() or time.perf_counter() - self._started >= self.budget:
                 study_.stop()
 
+        study.enqueue_trial(self._current())  # the settings you had: the search never picks worse on validation
         try:
             study.optimize(self._objective, n_trials=self.max_trials,
                            timeout=self.budget, callbacks=[enough], catch=(Exception,))

@@ -77,3 +77,13 @@ def test_cli_tune_prints_train_keys_plus_trials():
     bad = subprocess.run([sys.executable, "-m", "rnnlab", "tune", "--data", "sine", "--budget", "1"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "budget" in bad.stderr
+
+
+def test_too_few_validation_windows_are_refused_and_the_first_trial_is_your_settings():
+    cfg = base()
+    cfg.data.length = 100  # 10 validation windows
+    with pytest.raises(Exception, match="validation windows"):
+        Tuner(cfg, load_data(cfg.data), budget=10)
+    t = tune(load_data(base().data), trials=2)
+    first = t.snapshot().trials[0].params
+    assert first["cell"] == base().model.cell and first["hidden"] == base().model.hidden
