@@ -27,7 +27,7 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
-MIN_VAL_WINDOWS = 20  # fewer validation windows: a search would chase noise (a 60-point walk has 6)
+MIN_VAL_WINDOWS = 12  # fewer validation windows (a year of months): a search would chase their noise
 
 
 @dataclass

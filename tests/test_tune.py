@@ -81,7 +81,7 @@ def test_cli_tune_prints_train_keys_plus_trials():
 
 def test_too_few_validation_windows_are_refused_and_the_first_trial_is_your_settings():
     cfg = base()
-    cfg.data.length = 100  # 10 validation windows
+    cfg.data.length = 100  # 10 validation windows (12 needed)
     with pytest.raises(Exception, match="validation windows"):
         Tuner(cfg, load_data(cfg.data), budget=10)
     t = tune(load_data(base().data), trials=2)
