@@ -74,7 +74,7 @@ class StepTargets:
 
     def __init__(self, part: Part, device: torch.device | str, length: int, horizon: int, starts):
         w, scaler = part.windows, part.windows.scaler
-        v = torch.as_tensor(w.values[:, 0], dtype=torch.float64)
+        v = torch.tensor(w.values[:, 0], dtype=torch.float64)  # a copy: the series may be read-only
         if scaler.kind == "diff":  # a target is its change from the value before it
             v = torch.diff(v, prepend=v[:1]) / scaler.y_scale
         elif scaler.kind in ("none", "zscore", "minmax"):
