@@ -328,7 +328,8 @@ RACE_POINTS_JS = """() => {
 def test_race_of_cells_grows_three_curves_live(server, browser):
     ctx, page = new_page(browser, server)
     goto(page, "Train", "Press")
-    set_number(page, "Epochs", 300)
+    set_number(page, "Hidden units", 16)  # small runs: with two slots the third (queued) starts soon
+    set_number(page, "Epochs", 60)
     page.get_by_role("link", name="Compare").click()
     page.wait_for_selector("text=Race the cells", timeout=20_000)
     page.get_by_role("button", name="Race the cells").click()
