@@ -1,0 +1,177 @@
+"""Shared by the real-browser tests: the streamlit server and Chromium fixtures, page helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover
+    sync_playwright = None
+
+# Sum of drawn points over all traces of the first Plotly chart (the loss chart on Train).
+POINTS_JS = """() => {
+  const el = document.querySelector('.js-plotly-plot');
+  if (!el || !el._fullData) return -1;
+  return el._fullData.reduce((a, t) => a + (t._length || 0), 0);
+}"""
+
+
+# Time from the mouse press on a button to a text appearing on the page, measured in the page.
+WATCH_JS = """(text) => {
+  window.__down = null; window.__seen = null;
+  document.addEventListener('mousedown', () => { if (window.__down === null) window.__down = performance.now(); },
+                            {capture: true, once: true});
+  const obs = new MutationObserver(() => {
+    if (window.__seen === null && document.body.innerText.includes(text)) { window.__seen = performance.now(); obs.disconnect(); }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+# Time from the mouse press to the first drawn point of a new run's loss chart, measured in the page:
+# the first count of points above 0 and below the count shown at the press (the last run's chart).
+FIRST_POINT_JS = """() => {
+  window.__down = null; window.__first = null; window.__before = null;
+  const count = () => { const el = document.querySelector('.js-plotly-plot');
+    return el && el._fullData ? el._fullData.reduce((a, t) => a + (t._length || 0), 0) : 0; };
+  document.addEventListener('mousedown', () => { if (window.__down === null) { window.__down = performance.now();
+    window.__before = count() || Infinity; } }, {capture: true, once: true});
+  const timer = setInterval(() => {
+    const n = count();
+    if (window.__down !== null && n > 0 && n < window.__before) { window.__first = performance.now(); clearInterval(timer); }
+  }, 20);
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _wait_for_warm_forkserver(server_pid: int, timeout: float = 30.0) -> None:
+    """The first browser session starts the training forkserver, which imports torch in the
+    background; wait until it exists and has gone idle, so timings measure training, not start-up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = [pid for task in Path(f"/proc/{server_pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()]  # any thread may have started it
+        for pid in kids:
+            try:
+                if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                before = _cpu_ticks(int(pid))
+                time.sleep(0.5)
+                if _cpu_ticks(int(pid)) == before:
+                    return
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        time.sleep(0.2)
+    pytest.fail("the training forkserver did not start within 30 s")
+
+
+@pytest.fixture(scope="module")
+def server(browser):
+    port = _free_port()
+    env = {**os.environ, "RNNLAB_MAX_JOBS": "2", "PYTHONUNBUFFERED": "1"}
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "artifacts" / "streamlit-test.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                             # a closed tab's job is stopped after this TTL (the app's grace follows it)
+                             "--server.disconnectedSessionTTL", "4"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.25)
+    else:
+        proc.kill()
+        pytest.fail("streamlit server did not become healthy in 30 s")
+    ctx, _ = new_page(browser, url)  # a first session starts the training forkserver in the background
+    _wait_for_warm_forkserver(proc.pid)
+    ctx.close()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def new_page(browser, url):
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_selector("text=Train the classic random-walk demo", timeout=30_000)
+    return ctx, page
+
+
+def goto(page, name: str, wait_text: str) -> None:
+    """Open a page from the sidebar. A click that lands while the page is rerunning (just after
+    Stop) was occasionally lost, about once in ten full runs: click again once, as a person would."""
+    page.get_by_role("link", name=name).click()
+    heading = page.get_by_role("heading", name=name).first
+    try:
+        heading.wait_for(timeout=10_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        page.get_by_role("link", name=name).click()
+        heading.wait_for(timeout=20_000)
+    page.wait_for_selector(f"text={wait_text}", timeout=20_000)
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(600)  # let the rerun land
+
+
+def screenshot(page, name: str, height: int = 1900) -> None:
+    """Full-height screenshot (Streamlit scrolls inside the page, so enlarge the viewport)."""
+    page.set_viewport_size({"width": 1600, "height": height})
+    page.wait_for_timeout(700)
+    page.screenshot(path=str(SHOTS / name))
+    page.set_viewport_size({"width": 1600, "height": 1000})
+
+
+def start_training(page, epochs: int) -> float:
+    set_number(page, "Epochs", epochs)
+    page.get_by_role("button", name="Train", exact=True).click()
+    return time.perf_counter()
+
+
+def progress_text(page) -> str:
+    el = page.locator("text=/(running|paused|stopped|completed|queued) · epoch/").first
+    return el.inner_text(timeout=10_000)
+
+
