@@ -70,7 +70,7 @@ class JobRegistry:
     def put(self, owner: str, job: TrainingJob) -> None:
         with self._lock:
             self._jobs.setdefault(owner, []).append(job)
-            self._seen[owner] = time.monotonic()
+            self._seen.setdefault(owner, time.monotonic())  # not a heartbeat: a tuner adds jobs on its own
 
     def running(self) -> int:
         with self._lock:

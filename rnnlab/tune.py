@@ -194,6 +194,8 @@ class Tuner:
                     self._finish_row(row, "pruned", time.perf_counter() - clock)
                     raise optuna.TrialPruned()
             if snap.finished:
+                if snap.state == "stopped" and not self._stop.is_set():
+                    self._stop.set()  # stopped from outside (its session went away): the search ends too
                 break
             if self._stop.is_set():
                 job.stop()

@@ -87,3 +87,24 @@ def test_too_few_validation_windows_are_refused_and_the_first_trial_is_your_sett
     t = tune(load_data(base().data), trials=2)
     first = t.snapshot().trials[0].params
     assert first["cell"] == base().model.cell and first["hidden"] == base().model.hidden
+
+
+def test_a_trial_stopped_from_outside_ends_the_search():
+    """The registry stops a gone session's jobs; the tuner must not go on starting trials for nobody."""
+    import time
+    started = []
+
+    def factory(cfg):
+        from rnnlab.job import TrainingJob
+        job = TrainingJob(cfg, load_data(base().data))
+        started.append(job)
+        return job
+
+    cfg = base()
+    cfg.train.epochs = 3000  # long trials: the stop lands while one runs
+    t = Tuner(cfg, load_data(cfg.data), budget=60, seed=0, job_factory=factory).start()
+    deadline = time.monotonic() + 20
+    while not (started and started[-1].snapshot().state == "running") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started[-1].stop("the browser session went away")
+    assert t.join(15) and t.snapshot().elapsed < 30
