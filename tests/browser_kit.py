@@ -29,6 +29,15 @@ POINTS_JS = """() => {
 }"""
 
 
+# The latest x drawn on the first Plotly chart (the loss chart's step): it moves on every live redraw,
+# while the number of points stops changing once the live chart's decimation cap is reached.
+LATEST_X_JS = """() => {
+  const el = document.querySelector('.js-plotly-plot');
+  if (!el || !el._fullData) return -1;
+  return Math.max(-1, ...el._fullData.map(t => t.x && t.x.length ? Number(t.x[t.x.length - 1]) : -1));
+}"""
+
+
 # Time from the mouse press on a button to a text appearing on the page, measured in the page.
 WATCH_JS = """(text) => {
   window.__down = null; window.__seen = null;

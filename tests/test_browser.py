@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from browser_kit import (CHROMIUM, FIRST_POINT_JS, POINTS_JS, WATCH_JS, goto, new_page, progress_text, screenshot,
+from browser_kit import (CHROMIUM, FIRST_POINT_JS, LATEST_X_JS, WATCH_JS, goto, new_page, progress_text, screenshot,
                          set_number, start_training, sync_playwright)
 from browser_kit import browser, server  # noqa: F401  (fixtures)
 
@@ -28,7 +28,7 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
     clicked = time.perf_counter()
     changes, prev = [], None
     while time.perf_counter() - clicked < 7.0:  # redraws of the new run's chart, from its first point on
-        n = page.evaluate(POINTS_JS)
+        n = page.evaluate(LATEST_X_JS)
         if page.evaluate("() => window.__first !== null") and n != prev:
             changes.append(time.perf_counter())
             prev = n
