@@ -148,6 +148,25 @@ def test_inspect_page_before_training(app):
     assert any("Nothing to inspect" in i.value for i in app.info)
 
 
+def test_inspect_page_opened_before_the_run_starts_waits_for_it(app):
+    """Opened right after Train, while the run waits for a slot or its process starts: the page says
+    so and follows the run (it used to say "nothing to inspect" and never look again)."""
+    from rnnlab.config import RunConfig
+    from rnnlab.diagnostics import probe_for_setup
+    from rnnlab.job import TrainingJob
+
+    cfg = RunConfig()
+    cfg.data.length, cfg.train.epochs, cfg.model.hidden, cfg.train.probe_every = 300, 1, 8, 1
+    job = TrainingJob(cfg, probe_factory=probe_for_setup)  # not started yet: queued, no setup
+    app.session_state["job"] = job
+    open_page(app, "inspect")
+    assert any("Waiting for the run to start training" in i.value for i in app.info)
+    assert not any("Nothing to inspect" in i.value for i in app.info)
+    assert job.start().join(timeout=60) and job.snapshot().probes
+    app.run()
+    assert "The gradient at every time step" in [h.value for h in app.subheader]
+
+
 def test_inspect_page_shows_vanishing_gradient_in_words(app):
     """A tanh RNN at default init on 60-step windows: the page says the gradient vanishes."""
     open_page(app, "data")

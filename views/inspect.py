@@ -70,6 +70,9 @@ def body() -> None:
     if snap.finished and st.session_state.get("inspect_live") == job.id:
         st.session_state.inspect_live = None
         st.rerun()  # full rerun: stop polling, show the trained model's windows
+    if job.setup is None:  # queued, or the training process is still starting
+        st.info(f"Waiting for the run to start training ({snap.progress_line()}): its diagnostics appear here.")
+        return
     cfg = job.config
     n_features = job.setup.prep.n_features
     _, note = probe_plan(cfg.data.lookback, cfg.model.hidden, cfg.model.layers, cfg.model.cell, n_features)
@@ -92,10 +95,12 @@ def main() -> None:
     st.title("Inspect")
     runs.picker("inspect")
     job = st.session_state.job
-    if job is None or job.setup is None:
-        st.info("Nothing to inspect yet: start a run on the **Train** page.")
+    snap = job.snapshot() if job is not None else None
+    if snap is None or (snap.finished and job.setup is None):  # no run, or one that never started training
+        st.info("Nothing to inspect yet: start a run on the **Train** page."
+                + (f" The last run ended before training: {snap.message}" if snap is not None else ""))
         return
-    live = not job.snapshot().finished
+    live = not snap.finished
     if live:
         st.session_state.inspect_live = job.id
     st.fragment(run_every=LIVE_REFRESH_S if live else None)(body)()
