@@ -41,12 +41,16 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, mase_scale: float | None = N
 def detect_period(series: np.ndarray, max_period: int) -> int | None:
     """Seasonal period from the autocorrelation of the (detrended) training part, or None."""
     y = np.asarray(series, float)
-    if len(y) < 8 or np.std(y) == 0:
+    scale = np.abs(y).max() if len(y) >= 8 and np.isfinite(y).all() else 0.0
+    if scale == 0:
+        return None
+    y = y / scale  # correlations do not depend on the scale; values near 1e300 would overflow
+    if np.std(y) == 0:
         return None
     y = np.diff(y) if abs(np.corrcoef(y[:-1], y[1:])[0, 1]) > 0.95 else y - y.mean()
     y = y - y.mean()
     max_period = min(max_period, len(y) // 3)
-    if max_period < 2 or np.dot(y, y) == 0:
+    if max_period < 2 or np.std(y) < 1e-12:  # constant (steps of a straight line): only rounding noise left
         return None
     spectrum = np.fft.rfft(y, n=2 * len(y))  # autocorrelation by FFT: O(n log n) for any max_period
     acf = np.fft.irfft(spectrum * np.conj(spectrum))[1:max_period + 1] / np.dot(y, y)

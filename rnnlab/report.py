@@ -2,6 +2,7 @@
 their explanations, and the per-window predictions table (with dates when the data has them)."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,7 +137,9 @@ def future_dates(dates: pd.DatetimeIndex | None, steps: int) -> tuple[pd.Datetim
     """Dates of `steps` points after the series' end, from its inferred frequency, or (None, why not)."""
     if dates is None or len(dates) < 3:
         return None, None
-    freq = pd.infer_freq(dates[-min(len(dates), 50):])
+    with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset, not a string:
+        warnings.simplefilter("ignore", DeprecationWarning)  # date_range below takes either
+        freq = pd.infer_freq(dates[-min(len(dates), 50):])
     if freq is None:
         return None, "the dates are not evenly spaced, so forecast steps are counted, not dated"
     return pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:], None

@@ -51,16 +51,21 @@ WATCH_JS = """(text) => {
 
 
 # Time from the mouse press to the first drawn point of a new run's loss chart, measured in the page:
-# the first count of points above 0 and below the count shown at the press (the last run's chart).
+# the first non-empty chart whose (points, latest step) differ from the finished run's chart at the
+# press (a finished run's chart no longer changes; counting points alone missed a new run that drew
+# more points at its first redraw than the decimated old chart had).
 FIRST_POINT_JS = """() => {
   window.__down = null; window.__first = null; window.__before = null;
-  const count = () => { const el = document.querySelector('.js-plotly-plot');
-    return el && el._fullData ? el._fullData.reduce((a, t) => a + (t._length || 0), 0) : 0; };
+  const sig = () => { const el = document.querySelector('.js-plotly-plot');
+    if (!el || !el._fullData) return [0, -1];
+    return [el._fullData.reduce((a, t) => a + (t._length || 0), 0),
+            Math.max(-1, ...el._fullData.map(t => t.x && t.x.length ? Number(t.x[t.x.length - 1]) : -1))]; };
   document.addEventListener('mousedown', () => { if (window.__down === null) { window.__down = performance.now();
-    window.__before = count() || Infinity; } }, {capture: true, once: true});
+    window.__before = sig(); } }, {capture: true, once: true});
   const timer = setInterval(() => {
-    const n = count();
-    if (window.__down !== null && n > 0 && n < window.__before) { window.__first = performance.now(); clearInterval(timer); }
+    const [n, x] = sig();
+    if (window.__down !== null && n > 0 && (n !== window.__before[0] || x !== window.__before[1])) {
+      window.__first = performance.now(); clearInterval(timer); }
   }, 20);
 }"""
 

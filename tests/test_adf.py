@@ -24,6 +24,7 @@ def series() -> dict[str, np.ndarray]:
     }
 
 
+@pytest.mark.filterwarnings("ignore:adfuller currently returns:FutureWarning")  # statsmodels 0.15's notice
 @pytest.mark.parametrize("name", list(series()))
 def test_adf_matches_statsmodels_t_statistic_and_lag(name):
     y = series()[name]
