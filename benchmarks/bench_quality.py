@@ -29,7 +29,6 @@ from rnnlab.data import SeriesData
 from rnnlab.data.csv import load_csv
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import run_experiment
-from rnnlab.job import TrainingJob
 from rnnlab.scalers import _df_fit
 from rnnlab.suggest import suggest_lookback
 from rnnlab.tune import Tuner
@@ -95,7 +94,7 @@ def tuned(data: SeriesData, seed: int, budget: float) -> tuple[float | None, dic
     cfg = base(seed)
     cfg.data.lookback, _ = suggest_lookback(data.values, cfg.data.val_fraction, cfg.data.test_fraction)
     try:
-        tuner = Tuner(cfg, data, budget, seed=seed, job_factory=lambda c: TrainingJob(c, data)).start()
+        tuner = Tuner(cfg, data, budget, seed=seed).start()
     except RnnlabError as e:  # too few validation windows to tune on
         return None, str(e)
     tuner.join()

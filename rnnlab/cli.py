@@ -214,14 +214,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
     """Search on the validation part, then train the best configuration once: the JSON is train's,
     plus `trials` (each trial's params, validation MSE, state) and `tune` (budget, counts)."""
     from rnnlab.experiment import load_data, run_experiment
-    from rnnlab.job import TrainingJob
     from rnnlab.tune import Tuner
 
     check_args(args)
     cfg = config_from_args(args)
     data = load_data(cfg.data)
-    tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials,
-                  job_factory=lambda c: TrainingJob(c, data)).start()
+    tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials).start()
     shown = 0
     while not tuner.join(0.5):
         if not args.json:
@@ -244,11 +242,13 @@ def cmd_tune(args: argparse.Namespace) -> int:
     v = verdict(result)
     result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
     result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
-                         "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss} for r in snap.trials]
+                         "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
+                         "validation_blocks": r.origins} for r in snap.trials]
     result["tune"] = {"budget_seconds": args.budget, "search_seconds": round(snap.elapsed, 3),
                       "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
                       "pruned": sum(r.state == "pruned" for r in snap.trials),
-                      "best_trial": snap.best.number, "best_validation_mse": snap.best.value}
+                      "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
+                      "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows}
     result = _clean(result)
     if args.json:
         print(json.dumps(result))

@@ -184,20 +184,15 @@ def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc
                    "time step" if x_hist is None else "date", "value")
 
 
-def tune_figure(trials: list) -> go.Figure:
-    """Validation MSE of each trial (complete: filled, pruned: hollow) and the best so far."""
+def tune_figure(trials: list, best: list[tuple[int, float]]) -> go.Figure:
+    """Validation MSE of each trial (complete: filled, pruned: hollow) and the best so far (trial, MSE)."""
     fig = go.Figure()
     done = [t for t in trials if t.value is not None and t.state in ("complete", "pruned")]
     for state, symbol, color in (("complete", "circle", COLORS["model"]), ("pruned", "circle-open", COLORS["base"])):
         rows = [t for t in done if t.state == state]
         fig.add_trace(go.Scatter(x=[t.number for t in rows], y=[t.value for t in rows], mode="markers",
                                  name=state, marker=dict(symbol=symbol, size=10, color=color)))
-    best, xs, ys = None, [], []
-    for t in sorted((t for t in done if t.state == "complete"), key=lambda t: t.number):
-        best = t.value if best is None else min(best, t.value)
-        xs.append(t.number)
-        ys.append(best)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="best so far", line=dict(color=COLORS["val"], width=3,
-                                                                                      shape="hv")))
+    fig.add_trace(go.Scatter(x=[n for n, _ in best], y=[v for _, v in best], mode="lines", name="best so far",
+                             line=dict(color=COLORS["val"], width=3, shape="hv")))
     log_axis(fig, [t.value for t in done])
     return _layout(fig, "Trials: validation MSE (original units)", "trial", "validation MSE (log)", height=400)

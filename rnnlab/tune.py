@@ -3,12 +3,17 @@ validation part only, within a time budget (Optuna: TPE sampler, median pruning 
 
 Every trial is a TrainingJob (the same machinery and server slots as any run). A trial's score is
 its validation MSE in the series' own units (the scaled validation loss times the scaler's y_scale
-squared: exact for horizon 1), so trials with different scalers compare fairly. The test part is
-never looked at while searching: the best configuration is trained once more and only that run is
-evaluated on it, by the caller (CLI: `python -m rnnlab tune`; app: the Tune page).
+squared: exact for horizon 1), so trials with different scalers compare fairly. A short validation
+part (under FOLD_WINDOWS windows: a year of months) is noisy to choose by, so a trial is then also
+trained and scored at earlier origins, the blocks of the same length just before it (rolling-origin
+cross-validation, as in Hyndman's tsCV), and its score is the mean. The test part is never looked at
+while searching (the earlier origins' series end before it): the best configuration is trained once
+more on the usual split and only that run is evaluated on the test part, by the caller (CLI:
+`python -m rnnlab tune`; app: the Tune page).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -20,6 +25,7 @@ from rnnlab.config import RunConfig
 from rnnlab.data import PanelData
 from rnnlab.errors import ConfigError
 from rnnlab.job import TrainingJob
+from rnnlab.windows import MIN_TRAIN_WINDOWS, split_points
 
 HIDDEN = (16, 32, 64, 128)
 CELLS = ("rnn", "lstm", "gru")
@@ -27,7 +33,10 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
-MIN_VAL_WINDOWS = 12  # fewer validation windows (a year of months): a search would chase their noise
+MARGIN = 0.05  # a trial replaces your settings only with a validation MSE this much lower (noise is not a win)
+MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
+FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
+MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
 
 
 @dataclass
@@ -42,6 +51,7 @@ class TrialRow:
     seconds: float = 0.0
     loss: str = ""  # the loss the run used (auto resolves to every or last)
     message: str = ""
+    origins: int = 0  # validation blocks scored so far (value: their mean once all are)
 
 
 @dataclass
@@ -57,6 +67,27 @@ class TuneSnapshot:
         return max(self.budget - self.elapsed, 0.0) if self.state == "running" else 0.0
 
 
+def pick_best(rows: list[TrialRow]) -> TrialRow | None:
+    """The best complete trial: the lowest validation MSE among those that beat your settings (trial 0)
+    by more than MARGIN, else your settings. On a few dozen validation windows the lowest of many
+    trials is partly luck (on a 60-point walk it lost to persistence by 24 %); a change must earn its place."""
+    done = [r for r in rows if r.state == "complete" and r.value is not None]
+    yours = next((r for r in done if r.number == 0), None)
+    if yours is not None:
+        done = [yours] + [r for r in done if r.value < (1 - MARGIN) * yours.value]
+    return min(done, key=lambda r: r.value) if done else None
+
+
+def best_so_far(rows: list[TrialRow]) -> list[tuple[int, float]]:
+    """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
+    out = []
+    for r in sorted(rows, key=lambda r: r.number):
+        if r.state == "complete" and r.value is not None:
+            best = pick_best([q for q in rows if q.number <= r.number])
+            out.append((r.number, best.value))
+    return out
+
+
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
     """Half, the same and twice the suggested lookback (the configured one for a panel: fixed)."""
     if isinstance(data, PanelData):
@@ -66,6 +97,46 @@ def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
     n_train = int(len(data.values) * (1 - cfg.data.val_fraction - cfg.data.test_fraction))
     cap = max(2, n_train // 3)
     return tuple(sorted({max(2, base // 2), min(base, cap), min(2 * base, cap)}))
+
+
+@dataclass
+class Origin:
+    """Where a trial is trained and scored: the series (for an earlier origin, cut so that it ends
+    inside the usual training and validation parts) and the shares that put its validation block."""
+
+    data: object
+    val_fraction: float
+    test_fraction: float
+
+    def config(self, cfg: RunConfig) -> RunConfig:
+        out = RunConfig.from_dict(cfg.to_dict())
+        out.data.val_fraction, out.data.test_fraction = self.val_fraction, self.test_fraction
+        return out
+
+
+def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
+    """The usual split, then, for a validation part under FOLD_WINDOWS points, the blocks of its
+    length just before it (each origin's series is cut one more block after its validation block, a
+    stand-in test part that lies in the usual validation part, never in the test part), as long as
+    the origin keeps MIN_TRAIN_WINDOWS training windows at the longest lookback."""
+    d = base.data
+    usual = [Origin(data, d.val_fraction, d.test_fraction)]
+    if isinstance(data, PanelData):
+        return usual
+    train_end, val_end = split_points(len(data.values), d.val_fraction, d.test_fraction)
+    block = val_end - train_end
+    if block == 0 or block >= FOLD_WINDOWS:
+        return usual
+    out = usual
+    for m in range(1, min(MAX_ORIGINS, math.ceil(FOLD_WINDOWS / block))):
+        start = train_end - m * block  # this origin's validation block: [start, start + block)
+        n = start + 2 * block
+        if start - max(lookbacks) - base.data.horizon + 1 < MIN_TRAIN_WINDOWS or split_points(
+                n, block / n, block / n) != (start, start + block):
+            break
+        cut = dataclasses.replace(data, values=data.values[:n], dates=None if data.dates is None else data.dates[:n])
+        out.append(Origin(cut, block / n, block / n))
+    return out
 
 
 def trial_config(base: RunConfig, params: dict) -> RunConfig:
@@ -83,21 +154,25 @@ class Tuner:
     """Runs the search in a background thread; snapshot() from any thread; stop() keeps the best."""
 
     def __init__(self, base: RunConfig, data, budget: float, seed: int = 0, max_trials: int | None = None,
-                 job_factory: Callable[[RunConfig], TrainingJob] | None = None):
+                 job_factory: Callable[[RunConfig, object], TrainingJob] | None = None):
         if not MIN_BUDGET_S <= budget <= MAX_BUDGET_S:
             raise ConfigError(f"the tune budget must be between {MIN_BUDGET_S:g} and {MAX_BUDGET_S:g} s "
                               f"(got {budget:g}).")
         base.validate()
         from rnnlab.experiment import prepare_data
-        n_val = len(prepare_data(base.data, data).val)
+        self.lookbacks = lookback_choices(base, data)
+        self.origins = origins(base, data, self.lookbacks)
+        longest = RunConfig.from_dict(base.to_dict())
+        longest.data.lookback = max(self.lookbacks)  # the windows every trial has (shorter lookbacks: as many)
+        n_val = sum(len(prepare_data(o.config(longest).data, o.data).val) for o in self.origins)
         if n_val < MIN_VAL_WINDOWS:
             raise ConfigError(f"only {n_val} validation windows: too few to choose settings by (at least "
                               f"{MIN_VAL_WINDOWS}; a search would fit their noise). Raise the validation share, "
                               "use a longer series, or keep the defaults.")
+        self.n_val_windows = n_val
         self.base, self.data, self.budget, self.seed, self.max_trials = base, data, budget, seed, max_trials
-        self.job_factory = job_factory or (lambda cfg: TrainingJob(cfg, data))
+        self.job_factory = job_factory or (lambda cfg, d: TrainingJob(cfg, d))
         self.panel = isinstance(data, PanelData)
-        self.lookbacks = lookback_choices(base, data)
         self._lock = threading.Lock()
         self._rows: list[TrialRow] = []
         self._state, self._started = "running", None
@@ -127,8 +202,7 @@ class Tuner:
             rows = [TrialRow(**vars(r)) for r in self._rows]
             state = self._state
         elapsed = time.perf_counter() - self._started if self._started else 0.0
-        done = [r for r in rows if r.state == "complete" and r.value is not None]
-        best = min(done, key=lambda r: r.value) if done else None
+        best = pick_best(rows)
         return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,
                             rows, best)
 
@@ -166,16 +240,32 @@ class Tuner:
         with self._lock:
             self._rows.append(row)
         cfg = trial_config(self.base, params)
+        cfg.train.probe_every, cfg.train.patience = 0, 0
+        clock, values = time.perf_counter(), []
+        for i, origin in enumerate(self.origins):
+            value = self._fit(trial, row, origin.config(cfg), origin.data, clock, report=i == 0)
+            if value is None:  # pruned or failed: the row says which
+                raise optuna.TrialPruned()
+            values.append(value)
+            with self._lock:
+                row.origins = len(values)
+        with self._lock:
+            row.value = sum(values) / len(values)
+        self._finish_row(row, "complete", time.perf_counter() - clock)
+        return row.value
+
+    def _fit(self, trial, row: TrialRow, cfg: RunConfig, data, clock: float, report: bool) -> float | None:
+        """Train one trial at one origin; its last validation MSE, or None once the row is finished as
+        pruned (only the usual origin reports to the pruner, so all trials compare on the same block)
+        or failed."""
         left = self.budget - (time.perf_counter() - self._started)
         cfg.train.max_seconds = max(left, 1.0)  # a trial never runs past the budget
-        cfg.train.probe_every, cfg.train.patience = 0, 0
-        clock = time.perf_counter()
         try:
-            job = self._job = self.job_factory(cfg).start()
+            job = self._job = self.job_factory(cfg, data).start()
         except Exception as e:  # noqa: BLE001 - a bad combination is one failed trial, not a crash
             self._finish_row(row, "failed", message=str(e))
-            raise optuna.TrialPruned() from None
-        seen, y_scale = 0, None
+            return None
+        seen, y_scale, value = 0, None, None
         while True:
             snap = job.snapshot()
             if y_scale is None and job.setup is not None:
@@ -186,13 +276,15 @@ class Tuner:
                 if h["val_loss"] is None or y_scale is None:
                     continue
                 value = h["val_loss"] * y_scale ** 2
+                if not report:
+                    continue
                 row.value, row.epochs = value, h["epoch"]
                 trial.report(value, h["epoch"])
                 if trial.should_prune():
                     job.stop()
                     job.join(10)
                     self._finish_row(row, "pruned", time.perf_counter() - clock)
-                    raise optuna.TrialPruned()
+                    return None
             if snap.finished:
                 if snap.state == "stopped" and not self._stop.is_set():
                     self._stop.set()  # stopped from outside (its session went away): the search ends too
@@ -200,12 +292,11 @@ class Tuner:
             if self._stop.is_set():
                 job.stop()
             time.sleep(POLL_S)
-        if snap.state in ("error", "diverged") or row.value is None or not math.isfinite(row.value) \
+        if snap.state in ("error", "diverged") or value is None or not math.isfinite(value) \
                 or (snap.state == "stopped" and self._stop.is_set()):
             self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
-            raise optuna.TrialPruned()
-        self._finish_row(row, "complete", time.perf_counter() - clock)
-        return row.value
+            return None
+        return value
 
     def _finish_row(self, row: TrialRow, state: str, seconds: float = 0.0, message: str = "") -> None:
         with self._lock:
@@ -222,7 +313,9 @@ class Tuner:
             if self._stop.is_set() or time.perf_counter() - self._started >= self.budget:
                 study_.stop()
 
-        study.enqueue_trial(self._current())  # the settings you had: the search never picks worse on validation
+        current = self._current()
+        study.enqueue_trial(current)  # the settings you had: the search never picks worse on validation
+        study.enqueue_trial({**current, "highway": not current["highway"]})  # the one switch the verdict suggests
         try:
             study.optimize(self._objective, n_trials=self.max_trials,
                            timeout=self.budget, callbacks=[enough], catch=(Exception,))

@@ -9,7 +9,8 @@ import pytest
 
 from rnnlab.config import RunConfig
 from rnnlab.experiment import load_data
-from rnnlab.tune import Tuner, trial_config
+from rnnlab.tune import TrialRow, Tuner, best_so_far, pick_best, trial_config
+from rnnlab.windows import split_points
 
 pytest.importorskip("optuna")
 
@@ -44,11 +45,23 @@ def test_trials_cover_the_space_and_the_best_is_the_lowest_validation_mse():
     t = tune(load_data(base().data), trials=6)
     snap = t.snapshot()
     assert snap.state == "done" and len(snap.trials) == 6
-    done = [r for r in snap.trials if r.state == "complete"]
-    assert snap.best.value == min(r.value for r in done)
+    yours = snap.trials[0]
+    better = [r for r in snap.trials if r.state == "complete" and r.value < 0.95 * yours.value]
+    assert snap.best.value == min(r.value for r in better or [yours])
     cfg = t.best_config()
     assert cfg.model.cell in ("rnn", "lstm", "gru") and cfg.data.lookback in t.lookbacks
     assert cfg == trial_config(base(), snap.best.params)
+
+
+def test_a_trial_must_beat_your_settings_by_the_margin_to_replace_them():
+    rows = [TrialRow(0, {"n": 0}, "complete", 1.00), TrialRow(1, {"n": 1}, "complete", 0.97),
+            TrialRow(2, {"n": 2}, "pruned", 0.10), TrialRow(3, {"n": 3}, "running", 0.20)]
+    assert pick_best(rows).number == 0  # 3 % lower is noise on a few dozen windows; pruned and running never count
+    rows += [TrialRow(4, {"n": 4}, "complete", 0.90), TrialRow(5, {"n": 5}, "complete", 0.93)]
+    assert pick_best(rows).number == 4
+    assert best_so_far(rows) == [(0, 1.0), (1, 1.0), (4, 0.9), (5, 0.9)]
+    assert pick_best([TrialRow(0, {}, "failed"), TrialRow(1, {}, "complete", 2.0)]).number == 1  # yours failed
+    assert pick_best([]) is None
 
 
 def test_stop_keeps_the_best_so_far():
@@ -74,37 +87,48 @@ def test_cli_tune_prints_train_keys_plus_trials():
         assert k in d
     assert 1 <= len(d["trials"]) <= 4 and {"params", "validation_mse", "state"} <= set(d["trials"][0])
     assert d["tune"]["budget_seconds"] == 6 and np.isfinite(d["test"]["mae"])
+    assert d["tune"]["validation_blocks"] == 2 and d["tune"]["validation_windows"] == 48  # 24 + the 24 before
     bad = subprocess.run([sys.executable, "-m", "rnnlab", "tune", "--data", "sine", "--budget", "1"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "budget" in bad.stderr
 
 
-def test_too_few_validation_windows_are_refused_and_the_first_trial_is_your_settings():
+def test_too_few_validation_windows_are_refused_and_the_first_trials_are_your_settings():
     cfg = base()
-    cfg.data.length = 100  # 10 validation windows (12 needed)
+    cfg.data.length, cfg.data.lookback = 40, 6  # 4 validation windows, and no room for earlier origins
     with pytest.raises(Exception, match="validation windows"):
         Tuner(cfg, load_data(cfg.data), budget=10)
     t = tune(load_data(base().data), trials=2)
-    first = t.snapshot().trials[0].params
+    first, second = (r.params for r in t.snapshot().trials)
     assert first["cell"] == base().model.cell and first["hidden"] == base().model.hidden
+    assert second == {**first, "highway": not first["highway"]}  # then the switch the verdict suggests
 
 
-def test_a_trial_stopped_from_outside_ends_the_search():
-    """The registry stops a gone session's jobs; the tuner must not go on starting trials for nobody."""
-    import time
-    started = []
-
-    def factory(cfg):
-        from rnnlab.job import TrainingJob
-        job = TrainingJob(cfg, load_data(base().data))
-        started.append(job)
-        return job
-
+def test_a_short_validation_part_is_scored_at_earlier_origins_that_end_before_the_test_part():
     cfg = base()
-    cfg.train.epochs = 3000  # long trials: the stop lands while one runs
-    t = Tuner(cfg, load_data(cfg.data), budget=60, seed=0, job_factory=factory).start()
-    deadline = time.monotonic() + 20
-    while not (started and started[-1].snapshot().state == "running") and time.monotonic() < deadline:
-        time.sleep(0.01)
-    started[-1].stop("the browser session went away")
-    assert t.join(15) and t.snapshot().elapsed < 30
+    cfg.data.length = 100  # 10 validation windows: three blocks of 10 are scored
+    data = load_data(cfg.data)
+    t = Tuner(cfg, data, budget=60, seed=0, max_trials=1)
+    train_end, val_end = split_points(100, cfg.data.val_fraction, cfg.data.test_fraction)
+    assert len(t.origins) == 3 and t.n_val_windows == 30
+    blocks = []
+    for o in t.origins:
+        n = len(o.data.values)
+        a, b = split_points(n, o.val_fraction, o.test_fraction)
+        blocks.append((a, b))
+        assert np.array_equal(o.data.values, data.values[:n])  # the same series, cut
+        assert o is t.origins[0] or n <= val_end  # an earlier origin never sees the test part
+    assert blocks == [(train_end, val_end), (train_end - 10, train_end), (train_end - 20, train_end - 10)]
+    t.start()
+    assert t.join(60)
+    row = t.snapshot().trials[0]
+    assert row.state == "complete" and row.origins == 3
+
+
+def test_a_long_validation_part_or_a_panel_has_one_origin():
+    cfg = base()
+    cfg.data.length = 400  # 40 validation windows
+    assert len(Tuner(cfg, load_data(cfg.data), budget=10).origins) == 1
+    panel = RunConfig()
+    panel.data.generator = "seed-sales"
+    assert len(Tuner(panel, load_data(panel.data), budget=10).origins) == 1

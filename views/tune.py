@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.job import TrainingJob
-from rnnlab.tune import MIN_BUDGET_S, Tuner
+from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far
 from ui import jobs, runs, show
 
 MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
@@ -25,7 +25,7 @@ def start() -> None:
         return
     try:
         tuner = Tuner(cfg, data, float(st.session_state.tune_budget), seed=cfg.train.seed,
-                      job_factory=lambda c: _trial_job(c, data))
+                      job_factory=_trial_job)
     except Exception as e:  # noqa: BLE001 - a bad budget or config: one line
         st.session_state.tune_error = str(e)
         return
@@ -58,9 +58,14 @@ def live() -> None:
     if snap.best is not None:
         st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} — "
                     + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
-    st.plotly_chart(plots.tune_figure(snap.trials), key="tune_chart")
-    rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs}
-            for r in reversed(snap.trials)]
+    if len(tuner.origins) > 1:
+        st.caption(f"The validation part is short, so every trial is also trained and scored at "
+                   f"{len(tuner.origins) - 1} earlier origin(s), the blocks just before it: its validation MSE is "
+                   f"the mean over {len(tuner.origins)} blocks ({tuner.n_val_windows} windows; the test part stays "
+                   "unseen).")
+    st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials)), key="tune_chart")
+    rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs,
+             "blocks": r.origins} for r in reversed(snap.trials)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
     if snap.state != "running" and st.session_state.get("tune_best_run") is None:
         train_best(tuner)
@@ -92,9 +97,10 @@ def best_run(tuner: Tuner) -> None:
 
 def main() -> None:
     st.title("Tune")
-    st.caption("Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
+    st.caption(f"Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
                "highway with Optuna (TPE, median pruning), judging each trial on the validation part only. "
-               "The best settings are then trained once and tested: the test part never steers the search.")
+               f"The first trial is your settings; another replaces them only with a validation MSE at least {MARGIN:.0%} "
+               "lower. The best settings are then trained once and tested: the test part never steers the search.")
     st.session_state.setdefault("tune_budget", 60)
     c = st.columns([2, 1, 1, 3])
     c[0].number_input("Budget (seconds)", int(MIN_BUDGET_S), MAX_APP_BUDGET_S, key="tune_budget")
