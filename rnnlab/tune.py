@@ -33,7 +33,7 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
-MARGIN = 0.05  # a trial replaces your settings only with a validation MSE this much lower (noise is not a win)
+MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise is not a win)
 MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
 FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
 MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
@@ -67,25 +67,27 @@ class TuneSnapshot:
         return max(self.budget - self.elapsed, 0.0) if self.state == "running" else 0.0
 
 
-def pick_best(rows: list[TrialRow]) -> TrialRow | None:
-    """The best complete trial: the lowest validation MSE among those that beat your settings (trial 0)
-    by more than MARGIN, else your settings. On a few dozen validation windows the lowest of many
-    trials is partly luck (on a 60-point walk it lost to persistence by 24 %); a change must earn its place."""
-    done = [r for r in rows if r.state == "complete" and r.value is not None]
-    yours = next((r for r in done if r.number == 0), None)
-    if yours is not None:
-        done = [yours] + [r for r in done if r.value < (1 - MARGIN) * yours.value]
-    return min(done, key=lambda r: r.value) if done else None
+def margin(n_val_windows: int) -> float:
+    """How much lower a trial's validation MSE must be to replace the best so far: MARGIN, or the
+    noise of an MSE over n windows (about 1/sqrt(n) relative) where that is larger."""
+    return max(MARGIN, 1 / math.sqrt(max(n_val_windows, 1)))
 
 
-def best_so_far(rows: list[TrialRow]) -> list[tuple[int, float]]:
-    """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
-    out = []
+def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:
+    """The best complete trial: your settings (trial 0), replaced in trial order only by a trial whose
+    validation MSE is lower by more than the margin. On a few dozen validation windows the lowest of
+    many trials is partly luck (on a 60-point walk it lost to persistence by 24 %): a change must earn its place."""
+    need, best = margin(n_val_windows), None
     for r in sorted(rows, key=lambda r: r.number):
-        if r.state == "complete" and r.value is not None:
-            best = pick_best([q for q in rows if q.number <= r.number])
-            out.append((r.number, best.value))
-    return out
+        if r.state == "complete" and r.value is not None and (best is None or r.value < (1 - need) * best.value):
+            best = r
+    return best
+
+
+def best_so_far(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[tuple[int, float]]:
+    """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
+    return [(r.number, pick_best([q for q in rows if q.number <= r.number], n_val_windows).value)
+            for r in sorted(rows, key=lambda r: r.number) if r.state == "complete" and r.value is not None]
 
 
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
@@ -202,7 +204,7 @@ class Tuner:
             rows = [TrialRow(**vars(r)) for r in self._rows]
             state = self._state
         elapsed = time.perf_counter() - self._started if self._started else 0.0
-        best = pick_best(rows)
+        best = pick_best(rows, self.n_val_windows)
         return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,
                             rows, best)
 

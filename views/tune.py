@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.job import TrainingJob
-from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far
+from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far, margin
 from ui import jobs, runs, show
 
 MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
@@ -58,12 +58,12 @@ def live() -> None:
     if snap.best is not None:
         st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} — "
                     + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
-    if len(tuner.origins) > 1:
-        st.caption(f"The validation part is short, so every trial is also trained and scored at "
-                   f"{len(tuner.origins) - 1} earlier origin(s), the blocks just before it: its validation MSE is "
-                   f"the mean over {len(tuner.origins)} blocks ({tuner.n_val_windows} windows; the test part stays "
-                   "unseen).")
-    st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials)), key="tune_chart")
+    blocks = (f"The validation part is short, so every trial is also trained and scored at {len(tuner.origins) - 1} "
+              f"earlier origin(s), the blocks just before it (the test part stays unseen); its validation MSE is the "
+              f"mean over {len(tuner.origins)} blocks. ") if len(tuner.origins) > 1 else ""
+    st.caption(blocks + f"{tuner.n_val_windows} validation windows: a trial must beat the best so far by "
+                        f"{margin(tuner.n_val_windows):.0%} to replace it.")
+    st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows)), key="tune_chart")
     rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs,
              "blocks": r.origins} for r in reversed(snap.trials)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
@@ -99,8 +99,8 @@ def main() -> None:
     st.title("Tune")
     st.caption(f"Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
                "highway with Optuna (TPE, median pruning), judging each trial on the validation part only. "
-               f"The first trial is your settings; another replaces them only with a validation MSE at least {MARGIN:.0%} "
-               "lower. The best settings are then trained once and tested: the test part never steers the search.")
+               f"The first trial is your settings; a later trial replaces the best so far only when its validation MSE "
+               f"is lower by more than that estimate's noise (at least {MARGIN:.0%}). The best settings are then trained once and tested: the test part never steers the search.")
     st.session_state.setdefault("tune_budget", 60)
     c = st.columns([2, 1, 1, 3])
     c[0].number_input("Budget (seconds)", int(MIN_BUDGET_S), MAX_APP_BUDGET_S, key="tune_budget")
