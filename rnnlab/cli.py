@@ -104,6 +104,8 @@ def add_run_flags(t: argparse.ArgumentParser) -> None:
         add(f"--{flag}", choices=choices, metavar="{" + "|".join(choices) + "}", help=field_help(flag))
     add("--highway", action=argparse.BooleanOptionalAction, default=None, help=field_help("highway"))
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
+    add("--threads", type=int, metavar="N", help="CPU threads for training (default: from the model size and "
+                                                 "the idle cores; torch's own default takes every core)")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
@@ -181,13 +183,30 @@ def check_writable(path: str) -> None:
         p.unlink()
 
 
+def set_threads(cfg, threads: int | None) -> int | None:
+    """torch's CPU threads for this run: --threads, else experiment.auto_threads; None off the CPU."""
+    import torch
+
+    from rnnlab.experiment import auto_threads
+    from rnnlab.train import resolve_device
+
+    if threads is not None and not 1 <= threads <= 1024:
+        raise ConfigError(f"threads must be between 1 and 1,024 (got {threads}).")
+    if resolve_device(cfg.train.device).type != "cpu":
+        return None
+    torch.set_num_threads(threads or auto_threads(cfg))
+    return torch.get_num_threads()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from rnnlab.experiment import run_experiment
     from rnnlab.export import save_run
 
     check_args(args)
     cfg = config_from_args(args)
+    threads = set_threads(cfg, args.threads)
     result, s = run_experiment(cfg, callbacks=None if args.json else [_progress])
+    result["cpu_threads"] = threads
     if args.save:
         save_run(args.save, cfg, s.model, s.prep.scaler, result["history"], _clean(result))
     from rnnlab.report import verdict
@@ -218,6 +237,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     check_args(args)
     cfg = config_from_args(args)
+    threads = set_threads(cfg, args.threads)
     data = load_data(cfg.data)
     tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials).start()
     shown = 0
@@ -235,6 +255,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise ConfigError(f"no trial finished within the budget of {args.budget:g} s; give a larger --budget.")
     best.train.max_seconds = 0.0
     result, s = run_experiment(best, data=data, callbacks=None if args.json else [_progress])
+    result["cpu_threads"] = threads
     if args.save:
         from rnnlab.export import save_run
         save_run(args.save, best, s.model, s.prep.scaler, result["history"], _clean(result))

@@ -48,6 +48,7 @@ def test_no_scaling_is_what_went_wrong_in_the_tutorial():
     (["--csv", "/no/such/file.csv"], "does not exist"),
     (["--epochs", "ten"], "invalid int value"),
     (["--param", "period"], "NAME=NUMBER"),
+    (["--threads", "0"], "threads must be between 1"),
 ])
 def test_bad_input_exit_2_one_line(args, words):
     proc = cli("train", *args, "--json", check=False)
@@ -62,8 +63,10 @@ def test_csv_run_and_save(tmp_path):
     v = 50 + 10 * np.sin(np.arange(120) * 2 * np.pi / 7)
     pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "visits": v}).to_csv(tmp_path / "d.csv", index=False)
     out = cli("train", "--csv", str(tmp_path / "d.csv"), "--column", "visits", "--lookback", "14",
-              "--epochs", "2", "--hidden", "8", "--device", "cpu", "--save", str(tmp_path / "run.zip"), "--json")
+              "--epochs", "2", "--hidden", "8", "--device", "cpu", "--save", str(tmp_path / "run.zip"),
+              "--threads", "1", "--json")
     r = json.loads(out.stdout)
+    assert r["cpu_threads"] == 1
     assert r["config"]["data"]["column"] == "visits" and r["seasonal_period"] == 7
     assert any("dates from column 'date'" in n for n in r["notes"])
     assert r["verdict"]["level"] in ("good", "warn") and r["verdict"]["text"]

@@ -90,3 +90,21 @@ def test_time_budget_stops_training(tiny_config):
     result, _ = run_experiment(tiny_config)
     assert result["stopped_reason"] == "completed" and "time budget" in result["message"]
     assert result["train_seconds"] >= 0.5 and result["epochs_run"] < 100_000
+
+
+def test_threads_follow_the_model_size_and_the_idle_cores():
+    """A small model trains on one thread (a second one only contends); a large one takes the idle cores."""
+    from rnnlab.config import RunConfig
+    from rnnlab.experiment import auto_threads
+
+    small = RunConfig()
+    small.model.cell, small.model.hidden, small.train.batch_size = "lstm", 64, 32
+    assert auto_threads(small, cores=16, load=0.0) == 1
+    big = RunConfig()
+    big.model.cell, big.model.hidden, big.train.batch_size = "lstm", 512, 256
+    assert auto_threads(big, cores=16, load=0.0) == 16
+    assert auto_threads(big, cores=16, load=12.0) == 4  # twelve cores already busy
+    assert auto_threads(big, cores=16, load=40.0) == 1
+    mid = RunConfig()
+    mid.model.cell, mid.model.hidden, mid.train.batch_size = "gru", 256, 64  # 12.6 M multiply-adds a step
+    assert auto_threads(mid, cores=16, load=0.0) == 3

@@ -57,6 +57,12 @@ def job_threads(cores: int | None = None, max_jobs: int = MAX_JOBS) -> int:
     return max(1, (cores - 1) // max_jobs)
 
 
+def run_threads(cfg: RunConfig) -> int:
+    """One run's threads: its share of the machine, fewer for a small model (experiment.auto_threads)."""
+    from rnnlab.experiment import auto_threads
+    return min(job_threads(), auto_threads(cfg))
+
+
 def start_job(cfg: RunConfig, data, start_from: dict | None = None) -> TrainingJob:
     """Start a training job and keep it as a new run of this session (earlier runs stay); start_from:
     the weights to continue training from."""
@@ -64,7 +70,7 @@ def start_job(cfg: RunConfig, data, start_from: dict | None = None) -> TrainingJ
     from ui import runs
 
     job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
-                      mode="process", cpu_threads=job_threads(),  # own GIL (rnnlab/worker.py)
+                      mode="process", cpu_threads=run_threads(cfg),  # own GIL (rnnlab/worker.py)
                       start_from=start_from)
     job_registry().put(session_id(), job)
     runs.add(job.start())

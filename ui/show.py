@@ -25,4 +25,4 @@ def notes(lines: list[str]) -> None:
 def slots() -> None:
     """How busy the server's training slots are, and the CPU threads each run gets."""
     st.caption(f"Training slots in use on this server: {jobs.job_slots().in_use} of {jobs.MAX_JOBS} · "
-               f"{jobs.job_threads()} CPU thread(s) per run")
+               f"up to {jobs.job_threads()} CPU thread(s) per run (small models use fewer)")

@@ -14,7 +14,7 @@ REFRESH_S = 1.0
 def _trial_job(cfg, data) -> TrainingJob:
     """A trial as the app runs any job: a child process, a server slot, this session as owner."""
     job = TrainingJob(cfg, data, slots=jobs.job_slots(), owner=jobs.session_id(), mode="process",
-                      cpu_threads=jobs.job_threads())
+                      cpu_threads=jobs.run_threads(cfg))
     jobs.job_registry().put(jobs.session_id(), job)
     return job
 
