@@ -45,7 +45,7 @@ class TrialRow:
 
     number: int
     params: dict
-    state: str = "running"  # running | complete | pruned | failed
+    state: str = "running"  # running | complete | pruned | failed | stopped (by Stop, while it ran)
     value: float | None = None  # validation MSE in original units (lower is better)
     epochs: int = 0
     seconds: float = 0.0
@@ -294,8 +294,10 @@ class Tuner:
             if self._stop.is_set():
                 job.stop()
             time.sleep(POLL_S)
-        if snap.state in ("error", "diverged") or value is None or not math.isfinite(value) \
-                or (snap.state == "stopped" and self._stop.is_set()):
+        if snap.state == "stopped" and self._stop.is_set():  # the search was stopped while it ran
+            self._finish_row(row, "stopped", time.perf_counter() - clock, snap.message)
+            return None
+        if snap.state in ("error", "diverged") or value is None or not math.isfinite(value):
             self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
             return None
         return value

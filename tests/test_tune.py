@@ -78,6 +78,7 @@ def test_stop_keeps_the_best_so_far():
     assert t.join(15)
     snap = t.snapshot()
     assert snap.state == "stopped" and snap.best is not None and snap.elapsed < 30
+    assert snap.trials[-1].state in ("complete", "pruned", "stopped")  # a trial cut by Stop has not failed
 
 
 def test_cli_tune_prints_train_keys_plus_trials():
