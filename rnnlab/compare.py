@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnlab.config import RunConfig
-from rnnlab.plots import _layout, log_axis
+from rnnlab.plots import _layout, log_axis, loss_units
 from rnnlab.report import BASELINE_NAMES, best_baseline
 
 RACE_CELLS = ("rnn", "lstm", "gru")
@@ -50,8 +50,9 @@ def scoreboard(results: dict[str, dict | None]) -> tuple[list[dict], str]:
     return rows, line
 
 
-def compare_loss_figure(histories: dict[str, list[dict]]) -> go.Figure:
-    """Validation loss (solid) and training loss (dotted) per epoch of every run, log scale."""
+def compare_loss_figure(histories: dict[str, list[dict]], scalers: list[str | None] | None = None) -> go.Figure:
+    """Validation loss (solid) and training loss (dotted) per epoch of every run, log scale; the title
+    names the runs' scalers (a scaled and an unscaled run's losses differ in units, not only in fit)."""
     fig = go.Figure()
     for (name, hist), color in zip(histories.items(), RACE_COLORS * 2):
         ep = [h["epoch"] for h in hist]
@@ -61,7 +62,7 @@ def compare_loss_figure(histories: dict[str, list[dict]]) -> go.Figure:
             fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], mode="lines+markers",
                                      name=f"{name} validation", line=dict(color=color, width=3)))
     log_axis(fig, [y for t in fig.data for y in t.y])
-    return _layout(fig, "Loss per epoch (scaled values)", "epoch", "loss (log scale)", height=420)
+    return _layout(fig, f"Loss per epoch ({loss_units(scalers or [])})", "epoch", "loss (log scale)", height=420)
 
 
 def compare_grad_figure(curves: dict[str, np.ndarray]) -> go.Figure:

@@ -105,8 +105,20 @@ def panel_figure(x: np.ndarray, y: np.ndarray, n_show: int = 12, title: str = "S
     return _layout(fig, f"{title}: {n_show} of {len(x):,} independent samples", "time step in window", "value")
 
 
+def loss_units(scalers: list[str | None]) -> str:
+    """What a loss axis measures, from the scalers (resolved kinds) of the runs drawn on it; short,
+    for a half-width chart's title."""
+    kinds = {k for k in scalers if k}
+    if len(kinds) > 1:
+        return "scales differ: " + ", ".join(sorted(kinds))
+    if not kinds:
+        return "scaled"
+    (kind,) = kinds
+    return "raw units" if kind == "none" else f"{kind}-scaled"
+
+
 def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: float = 1.0,
-                baseline_val: float | None = None) -> go.Figure:
+                baseline_val: float | None = None, scaler: str | None = None) -> go.Figure:
     """Train / validation loss per epoch (log scale), the batch loss faint behind it, and the
     persistence baseline's validation loss as a dashed line: the bar a model must get under."""
     fig = go.Figure()
@@ -128,7 +140,7 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
         fig.add_trace(go.Scatter(x=[0, x_end], y=[baseline_val, baseline_val], mode="lines",
                                  name="persistence (val)", line=dict(color=COLORS["base"], dash="dash", width=2)))
     log_axis(fig, [y for t in fig.data for y in t.y])
-    return _layout(fig, "Loss (MSE on scaled values)", "epoch", "loss (log scale)", height=400)
+    return _layout(fig, f"Loss (MSE, {loss_units([scaler])})", "epoch", "loss (log scale)", height=400)
 
 
 def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:

@@ -78,7 +78,7 @@ LAYOUT_JS = """() => {
     if (hit(title, legend)) problems.push(`${name}: title overlaps legend`);
     if (hit(legend, xt)) problems.push(`${name}: legend overlaps x title`);
     if (hit(title, yt)) problems.push(`${name}: title overlaps y title`);
-    plot.querySelectorAll('.xtick text, .ytick text, .g-xtitle text, .g-ytitle text').forEach(t => {
+    plot.querySelectorAll('.g-gtitle text, .xtick text, .ytick text, .g-xtitle text, .g-ytitle text').forEach(t => {
       const b = box(t);
       if (b.width && (b.left < svg.left - 1 || b.right > svg.right + 1 || b.top < svg.top - 1 || b.bottom > svg.bottom + 1))
         problems.push(`${name}: '${t.textContent}' clipped`);

@@ -32,6 +32,9 @@ def test_scoreboard_names_the_winner_and_a_better_baseline():
 def test_compare_figures_have_one_trace_set_per_run():
     hist = [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9}, {"epoch": 2, "train_loss": 0.5, "val_loss": 0.6}]
     assert len(compare_loss_figure({"a": hist, "b": hist}).data) == 4
+    title = lambda scalers: compare_loss_figure({"a": hist}, scalers).layout.title.text  # noqa: E731
+    assert "(scales differ: last, none)" in title(["none", "last"])  # the Keras lesson's race
+    assert "(last-scaled)" in title(["last", "last"]) and "(raw units)" in title(["none"])
     fig = compare_grad_figure({"a": [[1e-30, 1e-3, 1.0]], "b": [[0.1, 0.5, 1.0]]})
     assert len(fig.data) == 2 and fig.layout.yaxis.type == "log"
 

@@ -41,7 +41,8 @@ def board() -> None:
         if not snap.finished:
             st.progress(snap.progress, text=f"{name}: {snap.progress_line()}")
     left, right = present.columns([1, 1])  # presenting: one under the other, full width
-    left.plotly_chart(compare_loss_figure({n: s.history for n, s in snaps.items()}), key="compare_loss",
+    scalers = [r.job.setup.prep.scaler.kind for r in picked if r.job.setup is not None]
+    left.plotly_chart(compare_loss_figure({n: s.history for n, s in snaps.items()}, scalers), key="compare_loss",
                       config={"staticPlot": not all(s.finished for s in snaps.values())})
     grads = {n: s.probes[-1].grad_norm_per_t for n, s in snaps.items() if s.probes}
     if grads:

@@ -43,7 +43,8 @@ def live_panel() -> None:
         if job.setup is not None else None
     per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw
-    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base), key="loss_chart",
+    scaler = job.setup.prep.scaler.kind if job.setup is not None else None
+    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base, scaler), key="loss_chart",
                     config={"staticPlot": not snap.finished})
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
