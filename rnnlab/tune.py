@@ -73,7 +73,7 @@ def margin(n_val_windows: int) -> float:
     return max(MARGIN, 1 / math.sqrt(max(n_val_windows, 1)))
 
 
-def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:
+def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin = MARGIN
     """The best complete trial: your settings (trial 0), replaced in trial order only by a trial whose
     validation MSE is lower by more than the margin. On a few dozen validation windows the lowest of
     many trials is partly luck (on a 60-point walk it lost to persistence by 24 %): a change must earn its place."""
@@ -118,9 +118,9 @@ class Origin:
 
 def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
     """The usual split, then, for a validation part under FOLD_WINDOWS points, the blocks of its
-    length just before it (each origin's series is cut one more block after its validation block, a
-    stand-in test part that lies in the usual validation part, never in the test part), as long as
-    the origin keeps MIN_TRAIN_WINDOWS training windows at the longest lookback."""
+    length just before it (each origin's series is cut one block after its validation block: a
+    stand-in test part inside the usual training and validation parts, never in the test part), as
+    long as the origin keeps MIN_TRAIN_WINDOWS training windows at the longest lookback."""
     d = base.data
     usual = [Origin(data, d.val_fraction, d.test_fraction)]
     if isinstance(data, PanelData):
@@ -129,7 +129,7 @@ def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
     block = val_end - train_end
     if block == 0 or block >= FOLD_WINDOWS:
         return usual
-    out = usual
+    out = list(usual)
     for m in range(1, min(MAX_ORIGINS, math.ceil(FOLD_WINDOWS / block))):
         start = train_end - m * block  # this origin's validation block: [start, start + block)
         n = start + 2 * block
