@@ -269,7 +269,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
                       "pruned": sum(r.state == "pruned" for r in snap.trials),
                       "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
-                      "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows}
+                      "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows,
+                      "persistence_validation_mse": snap.persistence}
     result = _clean(result)
     if args.json:
         print(json.dumps(result))

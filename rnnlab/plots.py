@@ -196,8 +196,9 @@ def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc
                    "time step" if x_hist is None else "date", "value")
 
 
-def tune_figure(trials: list, best: list[tuple[int, float]]) -> go.Figure:
-    """Validation MSE of each trial (complete: filled, pruned: hollow) and the best so far (trial, MSE)."""
+def tune_figure(trials: list, best: list[tuple[int, float]], persistence: float | None = None) -> go.Figure:
+    """Validation MSE of each trial (complete: filled, pruned: hollow), the best so far (trial, MSE) and
+    persistence's validation MSE on the same windows (dashed): the bar a trial must get under."""
     fig = go.Figure()
     done = [t for t in trials if t.value is not None and t.state in ("complete", "pruned")]
     for state, symbol, color in (("complete", "circle", COLORS["model"]), ("pruned", "circle-open", COLORS["base"])):
@@ -206,5 +207,9 @@ def tune_figure(trials: list, best: list[tuple[int, float]]) -> go.Figure:
                                  name=state, marker=dict(symbol=symbol, size=10, color=color)))
     fig.add_trace(go.Scatter(x=[n for n, _ in best], y=[v for _, v in best], mode="lines", name="best so far",
                              line=dict(color=COLORS["val"], width=3, shape="hv")))
-    log_axis(fig, [t.value for t in done])
+    if persistence is not None and persistence > 0 and trials:
+        numbers = [t.number for t in trials]
+        fig.add_trace(go.Scatter(x=[min(numbers), max(numbers)], y=[persistence, persistence], mode="lines",
+                                 name="persistence (val)", line=dict(color=COLORS["base"], dash="dash", width=2)))
+    log_axis(fig, [t.value for t in done] + ([persistence] if persistence else []))
     return _layout(fig, "Trials: validation MSE (original units)", "trial", "validation MSE (log)", height=400)

@@ -61,6 +61,7 @@ class TuneSnapshot:
     budget: float
     trials: list[TrialRow] = field(default_factory=list)
     best: TrialRow | None = None
+    persistence: float | None = None  # persistence's validation MSE on the same windows (mean over origins)
 
     @property
     def eta(self) -> float:
@@ -166,12 +167,15 @@ class Tuner:
         self.origins = origins(base, data, self.lookbacks)
         longest = RunConfig.from_dict(base.to_dict())
         longest.data.lookback = max(self.lookbacks)  # the windows every trial has (shorter lookbacks: as many)
-        n_val = sum(len(prepare_data(o.config(longest).data, o.data).val) for o in self.origins)
+        vals = [prepare_data(o.config(longest).data, o.data).val for o in self.origins]
+        n_val = sum(len(v) for v in vals)
         if n_val < MIN_VAL_WINDOWS:
             raise ConfigError(f"only {n_val} validation windows: too few to choose settings by (at least "
                               f"{MIN_VAL_WINDOWS}; a search would fit their noise). Raise the validation share, "
                               "use a longer series, or keep the defaults.")
         self.n_val_windows = n_val
+        # the bar a trial must clear, on the very windows that score it (any lookback: the same targets)
+        self.persistence = sum(float(((v.y_raw - v.last[:, :1]) ** 2).mean()) for v in vals) / len(vals)
         self.base, self.data, self.budget, self.seed, self.max_trials = base, data, budget, seed, max_trials
         self.job_factory = job_factory or (lambda cfg, d: TrainingJob(cfg, d))
         self.panel = isinstance(data, PanelData)
@@ -206,7 +210,7 @@ class Tuner:
         elapsed = time.perf_counter() - self._started if self._started else 0.0
         best = pick_best(rows, self.n_val_windows)
         return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,
-                            rows, best)
+                            rows, best, self.persistence)
 
     def best_config(self) -> RunConfig | None:
         best = self.snapshot().best

@@ -61,3 +61,12 @@ def test_log_axis_labels_stay_readable_over_many_decades_and_within_one():
     narrow = go.Figure()
     log_axis(narrow, [0.3, 0.7, 1.4, 1.9, None])
     assert list(narrow.layout.yaxis.ticktext) == ["0.2", "0.5", "1", "2"]
+
+
+def test_tune_figure_draws_persistence_as_the_bar():
+    from rnnlab.tune import TrialRow
+    rows = [TrialRow(0, {}, "complete", 2.0), TrialRow(1, {}, "pruned", 5.0), TrialRow(2, {}, "complete", 1.0)]
+    fig = plots.tune_figure(rows, [(0, 2.0), (2, 1.0)], persistence=1.5)
+    bar = next(t for t in fig.data if t.name == "persistence (val)")
+    assert list(bar.x) == [0, 2] and list(bar.y) == [1.5, 1.5]
+    assert not any(t.name == "persistence (val)" for t in plots.tune_figure(rows, [], None).data)

@@ -92,6 +92,7 @@ def test_cli_tune_prints_train_keys_plus_trials():
         assert k in d
     assert 1 <= len(d["trials"]) <= 4 and {"params", "validation_mse", "state"} <= set(d["trials"][0])
     assert d["tune"]["budget_seconds"] == 6 and np.isfinite(d["test"]["mae"])
+    assert d["tune"]["persistence_validation_mse"] > 0
     assert d["tune"]["validation_blocks"] == 2 and d["tune"]["validation_windows"] == 48  # 24 + the 24 before
     bad = subprocess.run([sys.executable, "-m", "rnnlab", "tune", "--data", "sine", "--budget", "1"],
                          capture_output=True, text=True, timeout=60)
@@ -124,6 +125,9 @@ def test_a_short_validation_part_is_scored_at_earlier_origins_that_end_before_th
         assert np.array_equal(o.data.values, data.values[:n])  # the same series, cut
         assert o is t.origins[0] or n <= val_end  # an earlier origin never sees the test part
     assert blocks == [(train_end, val_end), (train_end - 10, train_end), (train_end - 20, train_end - 10)]
+    y = data.values[:, 0]
+    per_block = [np.mean((y[a:b] - y[a - 1:b - 1]) ** 2) for a, b in blocks]  # repeat the last value
+    assert t.persistence == pytest.approx(np.mean(per_block), rel=1e-12)
     t.start()
     assert t.join(60)
     row = t.snapshot().trials[0]

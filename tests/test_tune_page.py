@@ -35,3 +35,7 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
         {**tuner.best_config().to_dict(), "train": {**tuner.best_config().to_dict()["train"], "max_seconds": 0.0}})
     assert any("trial" in str(df.value.columns.tolist()) for df in at.dataframe)
     assert any("trained once" in s.value for s in at.subheader)
+    snap = tuner.snapshot()
+    assert any(f"(persistence: {snap.persistence:.5g})" in m.value for m in at.markdown)
+    beaten = any("No trial beat repeating the last value" in w.value for w in at.warning)
+    assert beaten == (snap.best.value >= snap.persistence)  # said exactly when no trial beat it

@@ -56,14 +56,20 @@ def live() -> None:
                 text=f"{snap.state} · {len(snap.trials)} trials · {snap.elapsed:.0f} of {snap.budget:.0f} s"
                      + (f" · ETA {snap.eta:.0f} s" if snap.state == "running" else ""))
     if snap.best is not None:
-        st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} — "
+        st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} "
+                    f"(persistence: {snap.persistence:.5g}) — "
                     + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
+        if snap.state != "running" and snap.best.value >= snap.persistence:
+            st.warning("No trial beat repeating the last value on the validation windows: expect the tuned "
+                       "network to lose to persistence on the test part too. On a series like this, persistence "
+                       "may simply be the best forecast.")
     blocks = (f"The validation part is short, so every trial is also trained and scored at {len(tuner.origins) - 1} "
               f"earlier origin(s), the blocks just before it (the test part stays unseen); its validation MSE is the "
               f"mean over {len(tuner.origins)} blocks. ") if len(tuner.origins) > 1 else ""
     st.caption(blocks + f"{tuner.n_val_windows} validation windows: a trial must beat the best so far by "
                         f"{margin(tuner.n_val_windows):.0%} to replace it.")
-    st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows)), key="tune_chart")
+    st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows),
+                                       snap.persistence), key="tune_chart")
     rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs,
              "blocks": r.origins} for r in reversed(snap.trials)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
