@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from browser_kit import (CHROMIUM, FIRST_POINT_JS, LATEST_X_JS, WATCH_JS, goto, new_page, progress_text, screenshot,
-                         set_number, start_training, sync_playwright)
+from browser_kit import (CHROMIUM, FIRST_POINT_JS, LATEST_X_JS, WATCH_JS, click_train, goto, new_page,
+                         progress_text, screenshot, set_number, start_training, sync_playwright)
 from browser_kit import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -23,9 +23,7 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
     page.get_by_role("button", name="Train the classic random-walk demo").click()  # one click trains it
     page.wait_for_selector("text=test MAE", timeout=30_000)
     set_number(page, "Epochs", 400)
-    page.evaluate(FIRST_POINT_JS)
-    page.get_by_role("button", name="Train", exact=True).click()
-    clicked = time.perf_counter()
+    clicked = click_train(page, 400, before_click=FIRST_POINT_JS)
     changes, prev = [], None
     while time.perf_counter() - clicked < 7.0:  # redraws of the new run's chart, from its first point on
         n = page.evaluate(LATEST_X_JS)

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from rnnlab.lessons import LESSONS
-from browser_kit import CHROMIUM, SHOTS, WATCH_JS, goto, new_page, screenshot, set_number, sync_playwright
+from browser_kit import CHROMIUM, SHOTS, WATCH_JS, click_train, goto, new_page, screenshot, set_number, sync_playwright
 from browser_kit import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -121,7 +121,7 @@ def test_screens_at_1280x720_a_lesson_presented_compare_and_inspect_while_traini
     projector_shots(page, "compare")
     goto(page, "Train", "Hidden units")
     set_number(page, "Epochs", 300)
-    page.get_by_role("button", name="Train", exact=True).click()  # a fresh run to inspect while it trains
+    click_train(page, 300)  # a fresh run to inspect while it trains
     goto(page, "Inspect", "The gradient at every time step")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
     projector_shots(page, "inspect-live")
