@@ -8,6 +8,7 @@ from rnnlab.plots_inside import grad_over_time
 from ui import forms, jobs, lessons, present, runs, show
 
 REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
+REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
 REFRESH_FAST, FAST_FOR_S = 0.3, 3.0  # quicker redraws for the first seconds: first points show at once
 
 
@@ -69,18 +70,6 @@ def gradient_panel() -> None:
                     key="grad_chart", config=cfg)
 
 
-def live_view() -> None:
-    """Loss and gradients side by side, in ONE polling fragment: with a second one (the gradients, on
-    their own timer) a full rerun that the loss panel asks for (the run finished; the first fast
-    seconds are over) now and then met the other fragment's tick and the page stopped refreshing
-    (a frozen chart, the verdict never shown: about one browser run in three on a fresh clone)."""
-    left, right = present.columns([3, 2])
-    with left:
-        live_panel()
-    with right:
-        gradient_panel()
-
-
 def outcome(snap) -> None:
     if snap.state == "stopped" and snap.result is None:
         st.warning(f"Stopped — {snap.message}")
@@ -114,7 +103,11 @@ def main() -> None:
         st.session_state.live_job = snap.job_id
     fast = not snap.finished and snap.elapsed < FAST_FOR_S
     st.session_state.live_fast = fast
-    st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_S))(live_view)()
+    left, right = present.columns([3, 2])
+    with left:
+        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_S))(live_panel)()
+    with right:
+        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_GRAD))(gradient_panel)()
     if snap.finished:
         outcome(snap)
 
