@@ -74,21 +74,29 @@ def margin(n_val_windows: int) -> float:
     return max(MARGIN, 1 / math.sqrt(max(n_val_windows, 1)))
 
 
-def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin = MARGIN
-    """The best complete trial: your settings (trial 0), replaced in trial order only by a trial whose
-    validation MSE is lower by more than the margin. On a few dozen validation windows the lowest of
-    many trials is partly luck (on a 60-point walk it lost to persistence by 24 %): a change must earn its place."""
+def _incumbents(rows: list[TrialRow], n_val_windows: int):
+    """(complete trial, the best after it) in trial order: your settings (trial 0) first, replaced only
+    by a trial whose validation MSE is lower than the best's by more than the margin."""
     need, best = margin(n_val_windows), None
     for r in sorted(rows, key=lambda r: r.number):
-        if r.state == "complete" and r.value is not None and (best is None or r.value < (1 - need) * best.value):
-            best = r
+        if r.state == "complete" and r.value is not None:
+            if best is None or r.value < (1 - need) * best.value:
+                best = r
+            yield r, best
+
+
+def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin = MARGIN
+    """The best complete trial (see _incumbents). On a few dozen validation windows the lowest of many
+    trials is partly luck (on a 60-point walk it lost to persistence by 24 %): a change must earn its place."""
+    best = None
+    for _, best in _incumbents(rows, n_val_windows):
+        pass
     return best
 
 
 def best_so_far(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[tuple[int, float]]:
     """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
-    return [(r.number, pick_best([q for q in rows if q.number <= r.number], n_val_windows).value)
-            for r in sorted(rows, key=lambda r: r.number) if r.state == "complete" and r.value is not None]
+    return [(r.number, best.value) for r, best in _incumbents(rows, n_val_windows)]
 
 
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
