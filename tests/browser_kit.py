@@ -179,21 +179,13 @@ def screenshot(page, name: str, height: int = 1900) -> None:
 
 
 def click_train(page, epochs: int, before_click: str | None = None) -> float:
-    """Press Train and wait for the new run's progress line ("/epochs · step"). A click that lands
-    while the page reruns after a settings change is now and then lost (about one full browser run in
-    four on a fresh clone; the cause is not found): press again once, as a person would. before_click:
-    JS run before each press (an in-page timer that starts at the press)."""
-    for attempt in range(2):
-        if before_click:
-            page.evaluate(before_click)
-        page.get_by_role("button", name="Train", exact=True).click()
-        clicked = time.perf_counter()
-        try:
-            page.wait_for_selector(f"text=/\\/{epochs} · step/", timeout=5_000 if attempt == 0 else 20_000)
-            return clicked
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the click was lost
-            if attempt == 1:
-                raise
+    """Press Train and wait for the new run's progress line ("/epochs · step"). before_click: JS run
+    before the press (an in-page timer that starts at the press)."""
+    if before_click:
+        page.evaluate(before_click)
+    page.get_by_role("button", name="Train", exact=True).click()
+    clicked = time.perf_counter()
+    page.wait_for_selector(f"text=/\\/{epochs} · step/", timeout=20_000)
     return clicked
 
 

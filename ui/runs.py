@@ -33,7 +33,11 @@ def select(run_id: int | None) -> None:
 
 
 def _on_pick(key: str) -> None:
-    select(st.session_state[key])
+    """A choice in the picker, unless it came from a picker already replaced (its labels changed):
+    the browser keeps sending the old widget's value until it draws the new one, and taking it
+    switched the page back to the run shown before a Train press, which stopped the live charts."""
+    if key in st.session_state.get("run_pick_keys", {}).values():
+        select(st.session_state[key])
 
 
 def _rename(run_id: int, key: str) -> None:
@@ -78,6 +82,7 @@ def picker(where: str) -> None:
     key = f"run_pick_{where}_{zlib.crc32(repr(sorted(labels.items())).encode())}"
     if st.session_state.get(key) != current:  # follow the selection made elsewhere (a new run, another page)
         st.session_state[key] = current if current in ids else ids[0]
+    st.session_state.setdefault("run_pick_keys", {})[where] = key  # the live picker of each page
     cols = st.columns([4, 1, 1])
     cols[0].selectbox("Run", ids, key=key, format_func=lambda i: labels.get(i, f"run {i}"), on_change=_on_pick, args=(key,),
                       help=f"this session keeps its last {MAX_RUNS} runs "
