@@ -21,7 +21,9 @@ VALUES_JS = """(labels) => Object.fromEntries(labels.map(l => {
 def train_settings(page) -> dict:
     """The Train page's settings as the browser shows them (number boxes and the cell choice)."""
     goto(page, "Train", "Settings" if page.locator("text=Presenter mode").count() == 0 else "Train")
-    page.wait_for_selector('input[aria-label="Hidden units"]', timeout=20_000)
+    # every box drawn (a page streams in: the Seed box came a moment after Hidden units, read as None)
+    page.wait_for_function(f"() => Object.values(({VALUES_JS})({list(SETTINGS)})).every(v => v !== null)",
+                           timeout=20_000)
     values = page.evaluate(VALUES_JS, list(SETTINGS))
     values["cell"] = page.locator("[data-testid=stSelectbox]").filter(has_text="Cell").inner_text()
     return values
