@@ -9,7 +9,7 @@ import json
 import math
 import sys
 
-from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, THOUSANDS,
+from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, SHRINKS, THOUSANDS,
                            DataConfig, ModelConfig, RunConfig, TrainConfig)
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
@@ -27,7 +27,7 @@ FLAGS = {
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
     "optimizer": ("train", "optimizer"), "clip": ("train", "clip"), "seed": ("train", "seed"),
     "device": ("train", "device"), "patience": ("train", "patience"),
-    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "highway": ("model", "highway"),
+    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "shrink": ("train", "shrink"), "highway": ("model", "highway"),
     "max_seconds": ("train", "max_seconds"),
 }
 _PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -38,7 +38,8 @@ _TYPED = [("samples", int), ("length", int), ("lookback", int), ("horizon", int)
           ("lr", float), ("clip", float), ("seed", int), ("patience", int), ("weight-decay", float),
           ("max-seconds", float)]
 _CHOICES = {"scaler": SCALERS, "missing": MISSING, "decimal": DECIMALS, "thousands": THOUSANDS,
-            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES, "loss": LOSSES}
+            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES, "loss": LOSSES,
+            "shrink": SHRINKS}
 
 
 def field_help(flag: str) -> str:
@@ -224,6 +225,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         mae = "n/a" if m["mae"] is None else f"{m['mae']:.5g}"
         print(f"  {name:15s} test MSE {mse:>12s}  MAE {mae:>10s}")
     print(v.line)
+    if result.get("shrink") and result["shrink"]["alpha"] < 1:
+        print(f"shrink: {result['shrink']['reason']} (--shrink off keeps the network as trained)")
     for note in result["notes"]:
         print(f"note: {note}", file=sys.stderr)
     return 0

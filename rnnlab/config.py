@@ -16,6 +16,7 @@ Optimizer = Literal["adam", "sgd", "rmsprop"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Init = Literal["default", "orthogonal", "identity"]
 Loss = Literal["auto", "last", "every"]
+Shrink = Literal["auto", "off"]
 Missing = Literal["interpolate", "drop", "refuse"]
 Decimal = Literal["auto", ".", ","]
 Thousands = Literal["auto", "none", ",", ".", "space", "'"]
@@ -25,6 +26,7 @@ OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 DEVICES: tuple[str, ...] = get_args(Device)
 INITS: tuple[str, ...] = get_args(Init)
 LOSSES: tuple[str, ...] = get_args(Loss)
+SHRINKS: tuple[str, ...] = get_args(Shrink)
 MISSING: tuple[str, ...] = get_args(Missing)
 DECIMALS: tuple[str, ...] = get_args(Decimal)
 THOUSANDS: tuple[str, ...] = get_args(Thousands)
@@ -159,6 +161,7 @@ class TrainConfig:
     max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
     probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
     loss: Loss = "auto"  # last: loss on the window's last step; every: after every step of longer training sequences; auto: every for one series (see README)
+    shrink: Shrink = "auto"  # auto: a one-series last/diff-scaled network that lost to repeating the last value on validation is shrunk toward it (see README); off: never
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -167,6 +170,7 @@ class TrainConfig:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
         _choice(self.loss, LOSSES, "loss")
+        _choice(self.shrink, SHRINKS, "shrink")
         _choice(self.device, DEVICES, "device")
 
 

@@ -185,6 +185,49 @@ def make_trainer(s: Setup, callbacks: list[Callable[[Event], None]] | None = Non
                    score_from=warm)
 
 
+SHRINK_SCALERS = ("last", "diff")  # scalers whose zero output is persistence (repeat the last value)
+
+
+def shrink_to_persistence(s: Setup) -> dict | None:
+    """After training: a network that did worse than persistence on the validation windows is shrunk
+    toward it, its output times alpha in [0, 1] fitted by least squares on those windows (0: exactly
+    repeat the last value). Only where zero output means persistence (`last` and `diff` scalers), for
+    one series with one input and shrink `auto`; a network that beat persistence is kept as it is.
+    On noise around a level (nothing to learn beyond the last value) the trained network otherwise
+    lost to persistence by a few per cent (bench_quality). The test part is never looked at.
+
+    Returns {"alpha", "val_mse", "persistence_val_mse", "reason"} (MSE in scaled units), or None
+    where the rule does not apply. alpha is folded into the head (and highway) weights, so every
+    later use of the model (Predict, Inspect, forecasts, run files) sees the shrunk network."""
+    prep, model = s.prep, s.model
+    if (s.config.train.shrink != "auto" or prep.panel or prep.n_features > 1
+            or prep.scaler.kind not in SHRINK_SCALERS or len(prep.val) == 0):
+        return None
+    y = prep.val.y.astype(np.float64)
+    with torch.no_grad():
+        model.eval()
+        p = np.concatenate([model(torch.as_tensor(prep.val.scaled(a, b), device=s.device)).double().cpu().numpy()
+                            for a, b in prep.val.chunks()])
+    if not np.isfinite(p).all():
+        return None
+    net, pers = float(np.mean((y - p) ** 2)), float(np.mean(y ** 2))
+    if net < pers:
+        return {"alpha": 1.0, "val_mse": net, "persistence_val_mse": pers,
+                "reason": "kept as trained: it beat repeating the last value on validation"}
+    alpha = float(np.clip((y * p).sum() / max((p * p).sum(), 1e-300), 0.0, 1.0))
+    with torch.no_grad():
+        for layer in (model.head, model.highway):
+            if layer is not None:
+                layer.weight.mul_(alpha)
+                layer.bias.mul_(alpha)
+    after = float(np.mean((y - alpha * p) ** 2))
+    what = ("it now repeats the last value" if alpha == 0 else
+            f"its predicted changes are scaled by {alpha:.2f}")
+    return {"alpha": alpha, "val_mse": after, "persistence_val_mse": pers,
+            "reason": (f"shrunk toward repeating the last value: the trained network did worse than that on "
+                       f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
+
+
 def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
     """The result in the CLI's JSON shape (see DESIGN.md), test metrics in original units."""
     result = {"config": s.config.to_dict(), "device": str(s.device),
@@ -213,7 +256,10 @@ def train(s: Setup, callbacks=None, control: Control | None = None, probe_factor
     if on_start is not None:
         on_start(trainer.total_steps)
     done = trainer.run()
-    return done, summarize(s, trainer, done)
+    shrink = shrink_to_persistence(s) if done.reason not in ("diverged", "error") else None
+    result = summarize(s, trainer, done)
+    result["shrink"] = shrink
+    return done, result
 
 
 def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,

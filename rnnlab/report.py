@@ -64,6 +64,13 @@ def verdict(result: dict) -> Verdict:
         return Verdict("warn", f"Only {n} test windows: too few to judge (model MAE {model:.4g}, best "
                        f"baseline {label} {best:.4g}).", "Use a longer series, a shorter lookback or a "
                        f"larger test share to get at least {MIN_TEST_WINDOWS}.", name)
+    shrink = result.get("shrink") or {}
+    if shrink.get("alpha") == 0.0:  # the network was shrunk all the way: it now is persistence
+        line = ("The trained network did no better than repeating the last value on validation, so it was "
+                f"shrunk to exactly that: test MAE {model:.4g}, the same as persistence.")
+        if name != "persistence" and best < model:
+            line += f" The {label} baseline is better: {best:.4g}."
+        return Verdict("warn", line, _advice(name, result), name)
     if model < best:
         gain = (1 - model / best) * 100 if best > 0 else 0.0
         return Verdict("good", f"Beats every baseline on test MAE: {model:.4g} against {best:.4g} for the "

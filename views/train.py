@@ -83,6 +83,9 @@ def outcome(snap) -> None:
                    f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
         if snap.result.get("loss"):
             st.caption(f"Loss: {snap.result['loss']['reason']}.")
+        shrink = snap.result.get("shrink")
+        if shrink and shrink["alpha"] < 1:  # said aloud: the numbers above are no longer the raw network's
+            st.info(f"**Shrink:** {shrink['reason']}. Set Shrink to off to see the network as trained.")
 
 
 def main() -> None:

@@ -1,0 +1,105 @@
+"""Shrink toward persistence: a last/diff-scaled network that lost to repeating the last value on
+validation is scaled toward it, by a factor fitted on validation and folded into its weights."""
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.config import RunConfig
+from rnnlab.data import SeriesData
+from rnnlab.evaluate import predict
+from rnnlab.experiment import run_experiment, setup, shrink_to_persistence
+from rnnlab.presets import PRESETS, preset_config
+from rnnlab.report import verdict
+
+
+def walk_config(scaler: str = "last", **train) -> tuple[RunConfig, SeriesData]:
+    rng = np.random.default_rng(3)
+    data = SeriesData((50 + np.cumsum(rng.normal(0, 1, 400)))[:, None], ["walk"])
+    cfg = RunConfig()
+    cfg.data.csv_path, cfg.data.lookback, cfg.data.scaler = "walk", 12, scaler
+    cfg.model.cell, cfg.model.hidden = "gru", 8
+    cfg.train.epochs, cfg.train.device = 2, "cpu"
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg, data
+
+
+def mse(a, b):
+    return float(np.mean((a - b) ** 2))
+
+
+@pytest.mark.parametrize("scaler", ["last", "diff"])
+def test_alpha_is_the_least_squares_factor_on_validation_and_lives_in_the_weights(scaler):
+    cfg, data = walk_config(scaler)
+    s = setup(cfg, data)
+    with torch.no_grad():
+        s.model.head.bias.fill_(0.7)  # a network that surely does worse than persistence
+    val = s.prep.val
+    last, truth = val.last[:, :1], val.y_raw
+    before = predict(s.model, val, s.prep.scaler)
+    info = shrink_to_persistence(s)
+    d, t = before - last, truth - last  # predicted and true changes, original units (the scale cancels)
+    alpha = float(np.clip((d * t).sum() / (d * d).sum(), 0, 1))
+    assert info["alpha"] == pytest.approx(alpha, rel=1e-6) and 0 <= alpha < 1
+    after = predict(s.model, val, s.prep.scaler)  # the model itself now predicts the shrunk changes
+    np.testing.assert_allclose(after - last, alpha * d, rtol=1e-4, atol=1e-6)
+    assert mse(after, truth) <= min(mse(before, truth), mse(last, truth)) + 1e-12
+    assert "shrunk toward repeating the last value" in info["reason"]
+
+
+def test_a_network_that_beats_persistence_is_kept_as_trained():
+    t = np.arange(400)
+    data = SeriesData((100 + 10 * np.sin(2 * np.pi * t / 25))[:, None], ["sine"])
+    cfg, _ = walk_config("last")
+    cfg.model.highway = True  # starts at the least-squares linear autoregression: far better than persistence
+    s = setup(cfg, data)
+    weights = {k: v.clone() for k, v in s.model.state_dict().items()}
+    info = shrink_to_persistence(s)
+    assert info["alpha"] == 1.0 and info["val_mse"] < info["persistence_val_mse"]
+    assert all(torch.equal(weights[k], v) for k, v in s.model.state_dict().items())
+
+
+def test_noise_around_a_level_ends_as_persistence_and_the_verdict_says_so():
+    """Little to learn beyond the last value (an AR(0.9) around a level that moves once): the trained
+    network lost to persistence on validation, and the best factor is 0."""
+    rng = np.random.default_rng(0)
+    level, ar = np.zeros(300), 0.0
+    for i in range(300):
+        ar = 0.9 * ar + rng.normal(0, 0.5)
+        level[i] = 20 + (10 if i >= 180 else 0) + ar
+    cfg, _ = walk_config("last", epochs=30)
+    cfg.data.lookback, cfg.model.hidden = 30, 32
+    result, s = run_experiment(cfg, data=SeriesData(level[:, None], ["shifted"]))
+    assert result["shrink"]["alpha"] == 0.0, result["shrink"]
+    assert result["shrink"]["val_mse"] == pytest.approx(result["shrink"]["persistence_val_mse"])
+    np.testing.assert_allclose(predict(s.model, s.prep.test, s.prep.scaler), s.prep.test.last[:, :1], atol=1e-9)
+    assert result["test"]["mae"] == pytest.approx(result["baselines"]["persistence"]["mae"], rel=1e-9)
+    assert "shrunk to exactly that" in verdict(result).line
+
+
+def test_shrink_leaves_other_runs_alone():
+    cfg, data = walk_config("zscore")  # zero output is not persistence here
+    assert run_experiment(cfg, data=data)[0]["shrink"] is None
+    cfg, data = walk_config("last", shrink="off")
+    assert run_experiment(cfg, data=data)[0]["shrink"] is None
+    assert all(p["train"]["shrink"] == "off" for p in PRESETS.values())  # presets keep their numbers
+    panel = preset_config("keras-classic", device="cpu", epochs=1)
+    panel.data.samples, panel.train.shrink = 200, "auto"
+    assert run_experiment(panel)[0]["shrink"] is None  # independent windows: not one series
+
+
+def test_cli_shrink_flag(tmp_path, capsys):
+    import json
+
+    from test_cli import run_main
+    rng = np.random.default_rng(1)
+    csv = tmp_path / "walk.csv"
+    csv.write_text("value\n" + "\n".join(f"{v:.3f}" for v in 50 + np.cumsum(rng.normal(0, 1, 200))) + "\n")
+    common = ("train", "--csv", str(csv), "--lookback", "10", "--hidden", "4", "--epochs", "1", "--scaler", "last",
+              "--device", "cpu", "--json")
+    code, out, _ = run_main(capsys, *common, "--shrink", "off")
+    assert code == 0 and json.loads(out)["shrink"] is None and json.loads(out)["config"]["train"]["shrink"] == "off"
+    code, out, _ = run_main(capsys, *common)
+    assert code == 0 and {"alpha", "reason", "val_mse", "persistence_val_mse"} <= set(json.loads(out)["shrink"])
+    code, _, err = run_main(capsys, *common, "--shrink", "always")
+    assert code == 2 and "invalid choice" in err
