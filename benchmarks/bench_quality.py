@@ -6,8 +6,8 @@ Series: monthly airline passengers (real, shipped in rnnlab/data/samples), and g
 trend + yearly season + noise (monthly), a noisy cycle of irregular length (annual, sunspot-like),
 a short annual series near a random walk, and a smooth series with a level shift. For each: test
 MAE, mean over the seeds, of
-- old defaults: hidden 32, 30 epochs, last-step loss, lookback 50, the old scaler rule (Dickey-Fuller
-  with the maximum lag count; zscore when mean-reverting); "refused" where 50 is too long;
+- old defaults: hidden 32, 30 epochs, last-step loss, lookback 50, no shrink, the old scaler rule
+  (Dickey-Fuller with the maximum lag count; zscore when mean-reverting); "refused" where 50 is too long;
 - new defaults: the app's defaults with the lookback it suggests for an upload;
 - Tune: `rnnlab.tune.Tuner` with the budget, then the best settings trained once (as `rnnlab tune`);
 - the linear autoregression, seasonal naive and persistence baselines (same test windows as the
@@ -76,6 +76,7 @@ def base(seed: int) -> RunConfig:
 def old_defaults(data: SeriesData, seed: int) -> float | None:
     cfg = base(seed)
     cfg.model.hidden, cfg.train.epochs, cfg.train.loss, cfg.data.lookback = 32, 30, "last", 50
+    cfg.train.shrink = "off"  # the old recipe had no shrink toward persistence
     n_train = int(len(data.values) * 0.7)
     cfg.data.scaler = old_scaler(data.values[:n_train, 0])
     try:
