@@ -9,7 +9,6 @@ PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 LOSS_WORDS = {"auto": "auto (every step for one series)", "last": "last step of each window",
               "every": "every step of a sequence"}
-SHRINK_WORDS = {"auto": "auto (toward the last value if it lost)", "off": "off"}
 
 
 def settings_ui() -> None:
@@ -25,9 +24,15 @@ def settings_ui() -> None:
         c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
         c[2].number_input("W_hh gain", 0.0, None, step=0.05, **bind(key("model", "init_gain")),
                           help="scale of orthogonal / identity W_hh; above 1 gradients explode")
-        st.checkbox("Linear highway", **bind(key("model", "highway")),
-                    help="add a linear autoregression over the lookback, trained with the network "
-                         "(LSTNet): the network learns what a linear model misses")
+        c = st.columns([2, 1], vertical_alignment="bottom")
+        c[0].checkbox("Linear highway", **bind(key("model", "highway")),
+                      help="add a linear autoregression over the lookback, trained with the network "
+                           "(LSTNet): the network learns what a linear model misses")
+        c[1].selectbox("Shrink", SHRINKS, **bind(key("train", "shrink")),
+                       help="auto: a network that predicts changes from the last value (scaler last or diff) "
+                            "and did worse than simply repeating the last value on validation is shrunk "
+                            "toward it after training (the factor is fitted on validation; 0 = repeat the "
+                            "last value); off: keep the trained network as it is")
     with right.container(border=True):
         st.markdown("**Training**")
         c = st.columns(3)
@@ -41,17 +46,12 @@ def settings_ui() -> None:
         c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
         c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
         c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
-        c = st.columns([2, 2, 3])
+        c = st.columns(2)
         c[0].selectbox("Loss", LOSSES, **bind(key("train", "loss")), format_func=LOSS_WORDS.get,
                        help="every step: the network predicts the next value after every step of longer "
                             "training sequences (one series); last step: only at each window's end")
-        c[1].selectbox("Shrink", SHRINKS, **bind(key("train", "shrink")), format_func=SHRINK_WORDS.get,
-                       help="auto: a network that predicts changes from the last value (scaler last or diff) "
-                            "and did worse than simply repeating the last value on validation is shrunk "
-                            "toward it after training (the factor is fitted on validation; 0 = repeat the "
-                            "last value); off: keep the trained network as it is")
         if store.value(key("train", "probe_every")) not in PROBE_OPTIONS:
             store.put(key("train", "probe_every"), -1)
-        c[2].selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
+        c[1].selectbox("Diagnostics (gradient per time step)", PROBE_OPTIONS, **bind(key("train", "probe_every")),
                      format_func=lambda v: {-1: "auto (≤ 5 % of training time)", 0: "off"}.get(v, f"every {v} steps"),
                      help="probes feed the Inspect page and the gradient-over-time chart")
