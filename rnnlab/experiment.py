@@ -19,7 +19,7 @@ from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
 from rnnlab.data.generators import GENERATORS, generate
 from rnnlab.errors import ConfigError
-from rnnlab.evaluate import detect_period, evaluate
+from rnnlab.evaluate import detect_period, evaluate, predict
 from rnnlab.models import GATES, RecurrentRegressor, build_model
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
 from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
@@ -196,34 +196,30 @@ def shrink_to_persistence(s: Setup) -> dict | None:
     On noise around a level (nothing to learn beyond the last value) the trained network otherwise
     lost to persistence by a few per cent (bench_quality). The test part is never looked at.
 
-    Returns {"alpha", "val_mse", "persistence_val_mse", "reason"} (MSE in scaled units), or None
+    Returns {"alpha", "val_mse", "persistence_val_mse", "reason"} (MSE in the series' units), or None
     where the rule does not apply. alpha is folded into the head (and highway) weights, so every
     later use of the model (Predict, Inspect, forecasts, run files) sees the shrunk network."""
     prep, model = s.prep, s.model
     if (s.config.train.shrink != "auto" or prep.panel or prep.n_features > 1
             or prep.scaler.kind not in SHRINK_SCALERS or len(prep.val) == 0):
         return None
-    y = prep.val.y.astype(np.float64)
-    with torch.no_grad():
-        model.eval()
-        p = np.concatenate([model(torch.as_tensor(prep.val.scaled(a, b), device=s.device)).double().cpu().numpy()
-                            for a, b in prep.val.chunks()])
-    if not np.isfinite(p).all():
+    last = prep.val.last[:, :1]
+    change = predict(model, prep.val, prep.scaler, s.device) - last  # predicted changes: linear in the output
+    truth = prep.val.y_raw - last
+    if not np.isfinite(change).all():
         return None
-    net, pers = float(np.mean((y - p) ** 2)), float(np.mean(y ** 2))
+    net, pers = float(np.mean((truth - change) ** 2)), float(np.mean(truth ** 2))
     if net < pers:
         return {"alpha": 1.0, "val_mse": net, "persistence_val_mse": pers,
                 "reason": "kept as trained: it beat repeating the last value on validation"}
-    alpha = float(np.clip((y * p).sum() / max((p * p).sum(), 1e-300), 0.0, 1.0))
+    alpha = float(np.clip((truth * change).sum() / max((change * change).sum(), 1e-300), 0.0, 1.0))
     with torch.no_grad():
         for layer in (model.head, model.highway):
             if layer is not None:
                 layer.weight.mul_(alpha)
                 layer.bias.mul_(alpha)
-    after = float(np.mean((y - alpha * p) ** 2))
-    what = ("it now repeats the last value" if alpha == 0 else
-            f"its predicted changes are scaled by {alpha:.2f}")
-    return {"alpha": alpha, "val_mse": after, "persistence_val_mse": pers,
+    what = "it now repeats the last value" if alpha == 0 else f"its predicted changes are scaled by {alpha:.2f}"
+    return {"alpha": alpha, "val_mse": float(np.mean((truth - alpha * change) ** 2)), "persistence_val_mse": pers,
             "reason": (f"shrunk toward repeating the last value: the trained network did worse than that on "
                        f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
 
