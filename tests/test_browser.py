@@ -48,8 +48,8 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
     screenshot(page, "predict.png", height=2600)
     goto(page, "Inspect", "The gradient at every time step")
     page.wait_for_selector("text=/steps back|vanishes|explodes/", timeout=20_000)
-    page.wait_for_selector(".js-plotly-plot", timeout=20_000)
-    assert page.locator(".js-plotly-plot").count() >= 5
+    # the charts stream in one after another: wait for all five (heatmaps, gates, gradients), not the first
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=20_000)
     screenshot(page, "inspect.png", height=2600)
     ctx.close()
 
