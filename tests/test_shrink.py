@@ -10,6 +10,7 @@ from rnnlab.evaluate import predict
 from rnnlab.experiment import run_experiment, setup, shrink_to_persistence
 from rnnlab.presets import PRESETS, preset_config
 from rnnlab.report import verdict
+from test_pages import app  # noqa: F401  (fixture)
 
 
 def walk_config(scaler: str = "last", **train) -> tuple[RunConfig, SeriesData]:
@@ -103,3 +104,15 @@ def test_cli_shrink_flag(tmp_path, capsys):
     assert code == 0 and {"alpha", "reason", "val_mse", "persistence_val_mse"} <= set(json.loads(out)["shrink"])
     code, _, err = run_main(capsys, *common, "--shrink", "always")
     assert code == 2 and "invalid choice" in err
+
+
+def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811
+    from test_pages import open_page, train_tiny
+    open_page(app, "data")
+    app.number_input(key="w_data_length").set_value(300)
+    app.selectbox(key="w_data_scaler").set_value("last").run()
+    train_tiny(app, epochs=1)
+    shrink = app.session_state["job"].result["shrink"]
+    assert shrink is not None
+    shown = [e.value for e in (*app.info, *app.caption) if "Shrink" in str(e.value)]
+    assert len(shown) == 1 and shrink["reason"] in shown[0], shown

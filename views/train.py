@@ -86,6 +86,9 @@ def outcome(snap) -> None:
         shrink = snap.result.get("shrink")
         if shrink and shrink["alpha"] < 1:  # said aloud: the numbers above are no longer the raw network's
             st.info(f"**Shrink:** {shrink['reason']}. Set Shrink to off to see the network as trained.")
+        elif shrink:
+            st.caption(f"Shrink: {shrink['reason']} (validation MSE {shrink['val_mse'] / shrink['persistence_val_mse']:.2f}x "
+                       "persistence).")
 
 
 def main() -> None:
