@@ -9,7 +9,8 @@ import json
 import math
 import sys
 
-from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, SHRINKS, THOUSANDS,
+from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, SHRINKS,
+                           THOUSANDS,
                            DataConfig, ModelConfig, RunConfig, TrainConfig)
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
@@ -27,7 +28,8 @@ FLAGS = {
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
     "optimizer": ("train", "optimizer"), "clip": ("train", "clip"), "seed": ("train", "seed"),
     "device": ("train", "device"), "patience": ("train", "patience"),
-    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "shrink": ("train", "shrink"), "highway": ("model", "highway"),
+    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "shrink": ("train", "shrink"),
+    "highway": ("model", "highway"),
     "max_seconds": ("train", "max_seconds"),
 }
 _PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}

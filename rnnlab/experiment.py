@@ -219,7 +219,8 @@ def shrink_to_persistence(s: Setup) -> dict | None:
                 layer.weight.mul_(alpha)
                 layer.bias.mul_(alpha)
     what = "it now repeats the last value" if alpha == 0 else f"its predicted changes are scaled by {alpha:.2f}"
-    return {"alpha": alpha, "val_mse": float(np.mean((truth - alpha * change) ** 2)), "persistence_val_mse": pers,
+    after = float(np.mean((truth - alpha * change) ** 2))
+    return {"alpha": alpha, "val_mse": after, "persistence_val_mse": pers,
             "reason": (f"shrunk toward repeating the last value: the trained network did worse than that on "
                        f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
 

@@ -11,10 +11,12 @@ PRESETS: dict[str, dict] = {
                       "train": {"epochs": 20, "batch_size": 32, "lr": 1e-3, "loss": "last", "shrink": "off"}},
     # A daily sales series with weekly seasonality and an LSTM.
     "sales-lstm": {"data": {"generator": "sales", "length": 1000, "lookback": 28},
-                   "model": {"cell": "lstm", "hidden": 32}, "train": {"epochs": 30, "loss": "last", "shrink": "off"}},
+                   "model": {"cell": "lstm", "hidden": 32},
+                   "train": {"epochs": 30, "loss": "last", "shrink": "off"}},
     # Vanishing gradients: a tanh RNN that must remember an input 40 steps back.
     "vanishing": {"data": {"generator": "delay", "samples": 2000, "lookback": 60, "params": {"lag": 40}},
-                  "model": {"cell": "rnn", "hidden": 32}, "train": {"epochs": 10, "loss": "last", "shrink": "off"}},
+                  "model": {"cell": "rnn", "hidden": 32},
+                  "train": {"epochs": 10, "loss": "last", "shrink": "off"}},
     # Exploding gradients: ReLU RNN with identity W_hh scaled above 1 (1.2^60 ~ 56,000); clipping tames it.
     "exploding": {"data": {"generator": "sine", "length": 1000, "lookback": 60, "scaler": "zscore"},
                   "model": {"cell": "rnn-relu", "hidden": 32, "init": "identity", "init_gain": 1.2},

@@ -91,8 +91,8 @@ def test_upload_csv_and_train(server, browser, tmp_path):
     start_training(page, epochs=3)
     page.wait_for_selector("text=test MAE", timeout=60_000)
     # the sidebar is filled after the page on each full rerun (ui/sidebar.py): wait for it, not the first read
-    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').innerText.includes('visits.csv')",
-                           timeout=10_000)
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]')"
+                           ".innerText.includes('visits.csv')", timeout=10_000)
     ctx.close()
 
 

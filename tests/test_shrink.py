@@ -73,7 +73,8 @@ def test_noise_around_a_level_ends_as_persistence_and_the_verdict_says_so():
     result, s = run_experiment(cfg, data=SeriesData(level[:, None], ["shifted"]))
     assert result["shrink"]["alpha"] == 0.0, result["shrink"]
     assert result["shrink"]["val_mse"] == pytest.approx(result["shrink"]["persistence_val_mse"])
-    np.testing.assert_allclose(predict(s.model, s.prep.test, s.prep.scaler), s.prep.test.last[:, :1], atol=1e-9)
+    pred = predict(s.model, s.prep.test, s.prep.scaler)
+    np.testing.assert_allclose(pred, s.prep.test.last[:, :1], atol=1e-9)
     assert result["test"]["mae"] == pytest.approx(result["baselines"]["persistence"]["mae"], rel=1e-9)
     assert "shrunk to exactly that" in verdict(result).line
 
@@ -96,17 +97,18 @@ def test_cli_shrink_flag(tmp_path, capsys):
     rng = np.random.default_rng(1)
     csv = tmp_path / "walk.csv"
     csv.write_text("value\n" + "\n".join(f"{v:.3f}" for v in 50 + np.cumsum(rng.normal(0, 1, 200))) + "\n")
-    common = ("train", "--csv", str(csv), "--lookback", "10", "--hidden", "4", "--epochs", "1", "--scaler", "last",
-              "--device", "cpu", "--json")
+    common = ("train", "--csv", str(csv), "--lookback", "10", "--hidden", "4", "--epochs", "1",
+              "--scaler", "last", "--device", "cpu", "--json")
     code, out, _ = run_main(capsys, *common, "--shrink", "off")
-    assert code == 0 and json.loads(out)["shrink"] is None and json.loads(out)["config"]["train"]["shrink"] == "off"
+    r = json.loads(out)
+    assert code == 0 and r["shrink"] is None and r["config"]["train"]["shrink"] == "off"
     code, out, _ = run_main(capsys, *common)
     assert code == 0 and {"alpha", "reason", "val_mse", "persistence_val_mse"} <= set(json.loads(out)["shrink"])
     code, _, err = run_main(capsys, *common, "--shrink", "always")
     assert code == 2 and "invalid choice" in err
 
 
-def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811
+def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811  (the fixture)
     from test_pages import open_page, train_tiny
     open_page(app, "data")
     app.number_input(key="w_data_length").set_value(300)

@@ -87,8 +87,8 @@ def outcome(snap) -> None:
         if shrink and shrink["alpha"] < 1:  # said aloud: the numbers above are no longer the raw network's
             st.info(f"**Shrink:** {shrink['reason']}. Set Shrink to off to see the network as trained.")
         elif shrink:
-            st.caption(f"Shrink: {shrink['reason']} (validation MSE {shrink['val_mse'] / shrink['persistence_val_mse']:.2f}x "
-                       "persistence).")
+            ratio = shrink["val_mse"] / shrink["persistence_val_mse"]
+            st.caption(f"Shrink: {shrink['reason']} (validation MSE {ratio:.2f}x persistence).")
 
 
 def main() -> None:
