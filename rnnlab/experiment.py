@@ -268,10 +268,11 @@ def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = Non
 
 
 def restore(cfg: RunConfig, model: RecurrentRegressor, scaler, history: list[dict],
-            data: SeriesData | PanelData | None = None) -> tuple[dict, Setup]:
+            data: SeriesData | PanelData | None = None, shrink: dict | None = None) -> tuple[dict, Setup]:
     """A saved run brought back on its data (export.load_run's parts): the Setup with the saved
     weights, and the result as training reported it, its test metrics and baselines recomputed on
-    the same windows. Data that do not give the saved scaler back are said to differ."""
+    the same windows, with the shrink it was given (already in the weights). Data that do not give
+    the saved scaler back are said to differ."""
     s = setup(cfg, data, place_tensors=False)
     s.model.load_state_dict(model.state_dict())
     s.model.eval()
@@ -287,6 +288,6 @@ def restore(cfg: RunConfig, model: RecurrentRegressor, scaler, history: list[dic
               "epochs_run": len(history), "steps": 0, "stopped_reason": "loaded",
               "message": "loaded from a run file", "history": history, "scaler": s.prep.scaler.kind,
               "scaler_reason": s.prep.scaler_reason, "test": ev["model"], "baselines": ev["baselines"],
-              "seasonal_period": ev["period"], "notes": notes,
+              "seasonal_period": ev["period"], "notes": notes, "shrink": shrink,
               "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
     return result, s

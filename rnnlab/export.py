@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import math
 from pathlib import Path
+from typing import NamedTuple
 
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
@@ -25,7 +27,8 @@ def bundle_bytes(config: RunConfig, model: RecurrentRegressor, scaler: Scaler, h
     """Serialise a trained run to zip bytes (for downloads and --save)."""
     buf = io.BytesIO()
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = {"n_features": model.rnn.input_size, "horizon": model.head.out_features}
+    meta = {"n_features": model.rnn.input_size, "horizon": model.head.out_features,
+            "shrink": (result or {}).get("shrink")}  # the weights hold the shrink; its record goes with them
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("config.json", config.to_json())
         z.writestr("history.json", json.dumps(history))
@@ -71,8 +74,30 @@ def _member(z: zipfile.ZipFile, name: str) -> bytes:
     return data
 
 
-def load_run(source: str | Path | bytes) -> tuple[RunConfig, RecurrentRegressor, Scaler, list[dict]]:
-    """Read a bundle back: (config, model with weights, scaler, history). Bad files raise DataError.
+class RunFile(NamedTuple):
+    config: RunConfig
+    model: RecurrentRegressor
+    scaler: Scaler
+    history: list[dict]
+    shrink: dict | None  # experiment.shrink_to_persistence's record, already folded into the weights
+
+
+def _shrink(meta: dict) -> dict | None:
+    """The shrink record of model.json, checked: a run file comes from anywhere."""
+    s = meta.get("shrink")
+    if s is None:
+        return None
+    ok = (isinstance(s, dict) and set(s) == {"alpha", "val_mse", "persistence_val_mse", "reason"}
+          and isinstance(s["reason"], str) and len(s["reason"]) <= 500
+          and all(isinstance(s[k], (int, float)) and math.isfinite(s[k]) and s[k] >= 0
+                  for k in ("alpha", "val_mse", "persistence_val_mse")) and s["alpha"] <= 1)
+    if not ok:
+        raise DataError("the run file's shrink record is malformed.")
+    return {**s, "alpha": float(s["alpha"])}
+
+
+def load_run(source: str | Path | bytes) -> RunFile:
+    """Read a bundle back: (config, model with weights, scaler, history, shrink). Bad files raise DataError.
 
     Nothing is extracted to disk and only the members rnnlab writes are read, each with a size
     bound; the config is validated (sizes within the limits) before any model is built."""
@@ -100,6 +125,7 @@ def load_run(source: str | Path | bytes) -> tuple[RunConfig, RecurrentRegressor,
             n_features, horizon = int(meta["n_features"]), int(meta["horizon"])
             if not (1 <= n_features <= 65 and 1 <= horizon <= 500) or not isinstance(history, list):
                 raise DataError("the run file's model description is out of range.")
+            shrink = _shrink(meta)
             model = build_model(config.model, n_features, horizon, config.data.lookback)
             model.load_state_dict(state)
     except RnnlabError as e:
@@ -108,4 +134,4 @@ def load_run(source: str | Path | bytes) -> tuple[RunConfig, RecurrentRegressor,
         raise DataError(f"this is not an rnnlab run file ({type(e).__name__}: {str(e)[:120]}); "
                         "export one from the Predict page.") from None
     model.eval()
-    return config, model, scaler, history
+    return RunFile(config, model, scaler, history, shrink)

@@ -70,7 +70,7 @@ def test_csv_run_and_save(tmp_path):
     assert r["config"]["data"]["column"] == "visits" and r["seasonal_period"] == 7
     assert any("dates from column 'date'" in n for n in r["notes"])
     assert r["verdict"]["level"] in ("good", "warn") and r["verdict"]["text"]
-    cfg, model, scaler, history = load_run(tmp_path / "run.zip")
+    cfg, model, scaler, history, _ = load_run(tmp_path / "run.zip")
     assert cfg.data.lookback == 14 and history == r["history"] and scaler.kind == r["scaler"]
 
 

@@ -33,9 +33,9 @@ def rezip(good: bytes, replace: dict[str, bytes] | None = None, drop=(), add: di
 
 
 def test_round_trip_gives_identical_predictions(good):
-    cfg, model, scaler, history = load_run(good)
+    cfg, model, scaler, history, _ = load_run(good)
     x = torch.randn(5, cfg.data.lookback, 1)
-    _, again, _, _ = load_run(good)
+    again = load_run(good).model
     torch.testing.assert_close(model(x), again(x), rtol=0, atol=0)
     assert scaler.kind and history and cfg.model.hidden == 4
 
@@ -85,8 +85,8 @@ def test_a_run_read_back_predicts_exactly_as_before(tiny_config):
     from rnnlab.job import TrainingJob
     from rnnlab.report import predictions_frame
     result, s = run_experiment(tiny_config)
-    cfg, model, scaler, history = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"],
-                                                        result))
+    cfg, model, scaler, history, _ = load_run(
+        bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
     again, s2 = restore(cfg, model, scaler, history)
     assert again["test"] == result["test"] and again["baselines"] == result["baselines"]
     assert predictions_frame(s2).equals(predictions_frame(s))
@@ -99,7 +99,8 @@ def test_a_run_read_back_predicts_exactly_as_before(tiny_config):
 def test_a_run_read_back_on_other_data_says_so(tiny_config):
     from rnnlab.experiment import restore
     result, s = run_experiment(tiny_config)
-    cfg, model, scaler, history = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"]))
+    cfg, model, scaler, history, _ = load_run(
+        bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"]))
     cfg.data.data_seed = 99  # another draw of the generator
     again, _ = restore(cfg, model, scaler, history)
     assert any("differ from the data it was trained on" in n for n in again["notes"])
@@ -115,7 +116,7 @@ def test_training_continues_from_a_read_back_run(tiny_config, mode):
     from rnnlab.job import TrainingJob
     tiny_config.train.epochs, tiny_config.train.lr = 6, 1e-2
     result, s = run_experiment(tiny_config)
-    cfg, model, _, _ = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
+    cfg, model, *_ = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
     cfg.train.epochs = 1
     weights = {k: v.numpy() for k, v in model.state_dict().items()}
     job = TrainingJob(cfg, start_from=weights, mode=mode).start()

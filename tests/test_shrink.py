@@ -118,3 +118,36 @@ def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811  (the fixtu
     assert shrink is not None
     shown = [e.value for e in (*app.info, *app.caption) if "Shrink" in str(e.value)]
     assert len(shown) == 1 and shrink["reason"] in shown[0], shown
+
+
+def test_a_run_file_keeps_its_shrink_record_and_refuses_a_forged_one():
+    """The shrink lives in the weights; its record travels in model.json, so a run read back says
+    what was decided (and a verdict of 'shrunk to exactly persistence' survives the round trip)."""
+    import io
+    import json
+    import zipfile
+
+    from rnnlab.errors import DataError
+    from rnnlab.experiment import restore
+    from rnnlab.export import bundle_bytes, load_run
+    cfg, data = walk_config("last")
+    result, s = run_experiment(cfg, data=data)
+    with torch.no_grad():
+        s.model.head.bias.fill_(0.7)  # lost to persistence: shrunk
+    result["shrink"] = shrink_to_persistence(s)
+    assert result["shrink"]["alpha"] < 1
+    raw = bundle_bytes(cfg, s.model, s.prep.scaler, result["history"], result)
+    back = load_run(raw)
+    assert back.shrink == result["shrink"]
+    again, _ = restore(back.config, back.model, back.scaler, back.history, data, back.shrink)
+    assert again["shrink"] == result["shrink"]
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        meta = json.loads(z.read("model.json"))
+    for forged in ({**meta["shrink"], "alpha": 2.0}, {**meta["shrink"], "reason": 5}, {"alpha": 0.0}):
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+            for name in src.namelist():
+                forged_meta = json.dumps({**meta, "shrink": forged})
+                dst.writestr(name, forged_meta if name == "model.json" else src.read(name))
+        with pytest.raises(DataError, match="shrink record"):
+            load_run(out.getvalue())

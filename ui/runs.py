@@ -113,7 +113,7 @@ def _open_run() -> None:
     if f is None:
         return
     try:
-        cfg, model, scaler, history = load_run(f.getvalue())
+        cfg, model, scaler, history, shrink = load_run(f.getvalue())
         data = None
         if cfg.data.csv_path is not None:
             if st.session_state.get("csv_bytes") is None:
@@ -122,7 +122,7 @@ def _open_run() -> None:
             data, err = dataset.current_data(cfg)
             if err:
                 raise DataError(err)
-        result, s = restore(cfg, model, scaler, history, data)
+        result, s = restore(cfg, model, scaler, history, data, shrink)
     except Exception as e:  # noqa: BLE001 - a hostile or damaged file must leave the page usable
         st.session_state.run_error = dataset.readable(e)
         return
