@@ -253,6 +253,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
                 if r.state != "running":
                     shown += 1
                     value = "n/a" if r.value is None else f"{r.value:.5g}"
+                    if r.alpha is not None and r.alpha < 1:
+                        value += f" (after its shrink toward persistence, α {r.alpha:.2f})"
                     print(f"trial {r.number}: {r.state}, validation MSE {value} {r.params}", file=sys.stderr)
     snap = tuner.snapshot()
     best = tuner.best_config()
@@ -269,7 +271,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
     result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
                          "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
-                         "validation_blocks": r.origins} for r in snap.trials]
+                         "validation_blocks": r.origins, "shrink_alpha": r.alpha} for r in snap.trials]
     result["tune"] = {"budget_seconds": args.budget, "search_seconds": round(snap.elapsed, 3),
                       "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
                       "pruned": sum(r.state == "pruned" for r in snap.trials),

@@ -6,7 +6,11 @@ its validation MSE in the series' own units (the scaled validation loss times th
 squared: exact for horizon 1), so trials with different scalers compare fairly. A short validation
 part (under FOLD_WINDOWS windows: a year of months) is noisy to choose by, so a trial is then also
 trained and scored at earlier origins, the blocks of the same length just before it (rolling-origin
-cross-validation, as in Hyndman's tsCV), and its score is the mean. The test part is never looked at
+cross-validation, as in Hyndman's tsCV), and its score is the mean. A trial is scored as it would be
+used: after the shrink toward persistence that every run with shrink `auto` gets (experiment.
+shrink_to_persistence, fitted on the same validation block), so a network that loses to repeating
+the last value scores about what persistence scores and a later trial must clearly beat that. The
+test part is never looked at
 while searching (the earlier origins' series end before it): the best configuration is trained once
 more on the usual split and only that run is evaluated on the test part, by the caller (CLI:
 `python -m rnnlab tune`; app: the Tune page).
@@ -21,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from rnnlab.config import RunConfig
 from rnnlab.data import PanelData
 from rnnlab.errors import ConfigError
@@ -34,6 +40,7 @@ LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
 MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise is not a win)
+Z_MIN = 2.0  # ... and lower window by window by at least this many standard errors (more after many trials)
 MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
 FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
 MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
@@ -52,6 +59,8 @@ class TrialRow:
     loss: str = ""  # the loss the run used (auto resolves to every or last)
     message: str = ""
     origins: int = 0  # validation blocks scored so far (value: their mean once all are)
+    alpha: float | None = None  # shrink at the usual origin (1: kept as trained; None: no shrink applies)
+    errors: np.ndarray | None = field(default=None, repr=False, compare=False)  # per validation window
 
 
 @dataclass
@@ -74,20 +83,50 @@ def margin(n_val_windows: int) -> float:
     return max(MARGIN, 1 / math.sqrt(max(n_val_windows, 1)))
 
 
+def z_needed(trials: int) -> float:
+    """How many standard errors lower a trial's validation errors must be, window by window, to replace
+    the best so far once `trials` trials have run: the luckiest of k equally good trials scores about
+    sqrt(2 ln k) standard errors low by chance alone (the expected maximum of k normal draws); Z_MIN
+    at least."""
+    return max(Z_MIN, math.sqrt(2 * math.log(max(trials, 1))))
+
+
+def paired_t(new: np.ndarray, best: np.ndarray) -> float:
+    """The t statistic of the mean difference in squared error, window by window (a Diebold-Mariano
+    test for one-step forecasts): negative where `new` is lower."""
+    d = np.asarray(new, float) - np.asarray(best, float)
+    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
+    if sd == 0.0:
+        return -math.inf if d.mean() < 0 else 0.0
+    return float(d.mean() / (sd / math.sqrt(len(d))))
+
+
+def beats(new: TrialRow, best: TrialRow, n_val_windows: int) -> bool:
+    """Whether a complete trial replaces the best so far: a validation MSE at least MARGIN lower, and
+    lower window by window by z_needed(trials so far) standard errors. Rows without per-window errors
+    (never a real trial) fall back to margin(n_val_windows)."""
+    if new.value >= (1 - MARGIN) * best.value:
+        return False
+    if new.errors is None or best.errors is None or len(new.errors) != len(best.errors):
+        return new.value < (1 - margin(n_val_windows)) * best.value
+    return paired_t(new.errors, best.errors) <= -z_needed(new.number + 1)
+
+
 def _incumbents(rows: list[TrialRow], n_val_windows: int):
     """(complete trial, the best after it) in trial order: your settings (trial 0) first, replaced only
-    by a trial whose validation MSE is lower than the best's by more than the margin."""
-    need, best = margin(n_val_windows), None
+    by a trial that beats it (see beats)."""
+    best = None
     for r in sorted(rows, key=lambda r: r.number):
         if r.state == "complete" and r.value is not None:
-            if best is None or r.value < (1 - need) * best.value:
+            if best is None or beats(r, best, n_val_windows):
                 best = r
             yield r, best
 
 
 def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin = MARGIN
     """The best complete trial (see _incumbents). On a few dozen validation windows the lowest of many
-    trials is partly luck (on a 60-point walk it lost to persistence by 24 %): a change must earn its place."""
+    trials is partly luck (on a 60-point walk it lost to persistence by 24 %; on a level shift, a trial
+    20 % below persistence on validation had 5x its test MSE): a change must earn its place."""
     best = None
     for _, best in _incumbents(rows, n_val_windows):
         pass
@@ -255,23 +294,26 @@ class Tuner:
             self._rows.append(row)
         cfg = trial_config(self.base, params)
         cfg.train.probe_every, cfg.train.patience = 0, 0
-        clock, values = time.perf_counter(), []
+        clock, values, errors = time.perf_counter(), [], []
         for i, origin in enumerate(self.origins):
-            value = self._fit(trial, row, origin.config(cfg), origin.data, clock, report=i == 0)
-            if value is None:  # pruned or failed: the row says which
+            fitted = self._fit(trial, row, origin.config(cfg), origin.data, clock, report=i == 0)
+            if fitted is None:  # pruned or failed: the row says which
                 raise optuna.TrialPruned()
-            values.append(value)
+            values.append(fitted[0])
+            errors.append(fitted[1])
             with self._lock:
                 row.origins = len(values)
         with self._lock:
-            row.value = sum(values) / len(values)
+            row.value, row.errors = sum(values) / len(values), np.concatenate(errors)
         self._finish_row(row, "complete", time.perf_counter() - clock)
         return row.value
 
-    def _fit(self, trial, row: TrialRow, cfg: RunConfig, data, clock: float, report: bool) -> float | None:
-        """Train one trial at one origin; its last validation MSE, or None once the row is finished as
-        pruned (only the usual origin reports to the pruner, so all trials compare on the same block)
-        or failed."""
+    def _fit(self, trial, row: TrialRow, cfg: RunConfig, data, clock: float,
+             report: bool) -> tuple[float, np.ndarray] | None:
+        """Train one trial at one origin: (its validation MSE after the shrink, the last epoch's where no
+        shrink applies; the trained model's squared error on each validation window), or None once the
+        row is finished as pruned (only the usual origin reports to the pruner, so all trials compare on
+        the same block, before any shrink) or failed."""
         left = self.budget - (time.perf_counter() - self._started)
         cfg.train.max_seconds = max(left, 1.0)  # a trial never runs past the budget
         try:
@@ -312,7 +354,17 @@ class Tuner:
         if snap.state in ("error", "diverged") or value is None or not math.isfinite(value):
             self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
             return None
-        return value
+        shrink = (snap.result or {}).get("shrink")
+        if shrink is not None:
+            value = shrink["val_mse"]
+            if report:
+                with self._lock:
+                    row.alpha = shrink["alpha"]
+        from rnnlab.evaluate import predict
+        s = job.setup
+        pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)
+        errors = ((pred - s.prep.val.y_raw) ** 2).mean(axis=1)
+        return value, errors.astype(np.float32)
 
     def _finish_row(self, row: TrialRow, state: str, seconds: float = 0.0, message: str = "") -> None:
         with self._lock:

@@ -9,7 +9,8 @@ import pytest
 
 from rnnlab.config import RunConfig
 from rnnlab.experiment import load_data
-from rnnlab.tune import TrialRow, Tuner, best_so_far, margin, pick_best, trial_config
+from rnnlab.tune import (TrialRow, Tuner, beats, best_so_far, margin, paired_t, pick_best, trial_config,
+                         z_needed)
 from rnnlab.windows import split_points
 
 pytest.importorskip("optuna")
@@ -45,11 +46,14 @@ def test_trials_cover_the_space_and_the_best_is_the_lowest_validation_mse():
     t = tune(load_data(base().data), trials=6)
     snap = t.snapshot()
     assert snap.state == "done" and len(snap.trials) == 6
-    best, need = None, margin(t.n_val_windows)
-    for r in snap.trials:  # in order: each replacement beats the best so far by the margin
-        if r.state == "complete" and (best is None or r.value < (1 - need) * best.value):
+    best = None
+    for r in snap.trials:  # in order: each replacement beats the best so far
+        if r.state == "complete" and (best is None or beats(r, best, t.n_val_windows)):
             best = r
     assert snap.best == best
+    for r in snap.trials:  # every complete trial carries its squared error on every validation window
+        assert r.state != "complete" or (len(r.errors) == t.n_val_windows
+                                          and np.mean(r.errors) == pytest.approx(r.value, rel=1e-3))
     cfg = t.best_config()
     assert cfg.model.cell in ("rnn", "lstm", "gru") and cfg.data.lookback in t.lookbacks
     assert cfg == trial_config(base(), snap.best.params)
@@ -66,6 +70,28 @@ def test_a_trial_must_beat_the_best_so_far_by_the_margin_to_replace_it():
     assert margin(16) == 0.25 and margin(10_000) == 0.05
     assert pick_best([TrialRow(0, {}, "failed"), TrialRow(1, {}, "complete", 2.0)]).number == 1  # yours failed
     assert pick_best([]) is None
+
+
+def test_with_errors_per_window_a_trial_must_win_window_by_window_beyond_luck():
+    """A lower MSE from a few large wins among many losses is luck; the same gain spread over every
+    window is not. After many trials the bar rises: the luckiest of k scores ~sqrt(2 ln k) errors low."""
+    rng = np.random.default_rng(0)
+    yours = rng.uniform(0.5, 1.5, 45)
+    steady = yours * 0.9  # 10 % lower on every window
+    lucky = yours + rng.normal(0, 0.8, 45)
+    lucky -= lucky.mean() - 0.8 * yours.mean()  # 20 % lower on average, by noise
+    assert paired_t(steady, yours) < -20 and paired_t(yours, yours) == 0.0
+    assert paired_t(yours - 1, yours) == -np.inf  # lower by the same amount everywhere
+    assert -3 < paired_t(lucky, yours) < -1
+    row = lambda n, e: TrialRow(n, {"n": n}, "complete", float(np.mean(e)), errors=e)  # noqa: E731
+    assert pick_best([row(0, yours), row(1, lucky)], 45).number == 0
+    assert pick_best([row(0, yours), row(1, steady)], 45).number == 1
+    assert pick_best([row(0, yours), row(1, yours * 0.97)], 45).number == 0  # under MARGIN: not worth it
+    assert z_needed(1) == z_needed(7) == 2.0 and z_needed(75) == pytest.approx(np.sqrt(2 * np.log(75)))
+    almost = yours - 0.1 * yours.mean() + rng.normal(0, 0.25, 45)  # t about -3.5
+    t = paired_t(almost, yours)
+    assert -3.6 < t < -2.94
+    assert beats(row(5, almost), row(0, yours), 45) and not beats(row(10**6, almost), row(0, yours), 45)
 
 
 def test_stop_keeps_the_best_so_far():
@@ -141,3 +167,30 @@ def test_a_long_validation_part_or_a_panel_has_one_origin():
     panel = RunConfig()
     panel.data.generator = "seed-sales"
     assert len(Tuner(panel, load_data(panel.data), budget=10).origins) == 1
+
+
+def test_a_trial_is_scored_after_the_shrink_toward_persistence(monkeypatch):
+    """On a random walk a network loses to repeating the last value; the run it would become is shrunk
+    toward that, so its score is at most persistence's (with shrink off, the same trials score above it)."""
+    import rnnlab.tune as tune_mod
+    from rnnlab.data import SeriesData
+
+    monkeypatch.setattr(tune_mod, "SCALERS", ("diff",))  # shrink applies at every origin
+    walk = SeriesData(np.cumsum(np.random.default_rng(7).normal(0, 1, 160))[:, None], ["walk"])
+    scores = {}
+    for shrink in ("off", "auto"):
+        cfg = base()
+        cfg.data.generator, cfg.data.scaler, cfg.train.shrink, cfg.train.epochs = None, "diff", shrink, 3
+        cfg.train.lr = 1e-2
+        t = Tuner(cfg, walk, budget=120, seed=1, max_trials=3).start()
+        assert t.join(120)
+        rows = [r for r in t.snapshot().trials if r.state == "complete"]
+        assert rows
+        scores[shrink] = {r.number: (r.value, r.alpha) for r in rows}
+        persistence = t.persistence
+    assert any(v > persistence for v, _ in scores["off"].values())  # the trained networks lose to it
+    assert all(a is None for _, a in scores["off"].values())
+    for number, (value, alpha) in scores["auto"].items():
+        assert 0.0 <= alpha <= 1.0 and value <= persistence * (1 + 1e-9)
+        if number in scores["off"] and scores["off"][number][0] > persistence:
+            assert alpha < 1.0 and value < scores["off"][number][0]

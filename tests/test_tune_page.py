@@ -39,3 +39,5 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     assert any(f"(persistence: {snap.persistence:.5g})" in m.value for m in at.markdown)
     beaten = any("No trial beat repeating the last value" in w.value for w in at.warning)
     assert beaten == (snap.best.value >= snap.persistence)  # said exactly when no trial beat it
+    shrunk = any("scored after its shrink" in i.value for i in at.info)
+    assert shrunk == (not beaten and snap.best.alpha is not None and snap.best.alpha < 1)

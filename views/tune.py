@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.job import TrainingJob
-from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far, margin
+from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far, z_needed
 from ui import jobs, runs, show
 
 MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
@@ -63,15 +63,23 @@ def live() -> None:
             st.warning("No trial beat repeating the last value on the validation windows: expect the tuned "
                        "network to lose to persistence on the test part too. On a series like this, persistence "
                        "may simply be the best forecast.")
+        elif snap.state != "running" and snap.best.alpha is not None and snap.best.alpha < 1:
+            st.info(f"The best trial lost to repeating the last value on validation and is scored after its "
+                    f"shrink toward it (α {snap.best.alpha:.2f}; 0 repeats the last value): expect about "
+                    "persistence's accuracy. On a series like this, persistence may simply be the best "
+                    "forecast.")
     blocks = (f"The validation part is short, so every trial is also trained and scored at {len(tuner.origins) - 1} "
               f"earlier origin(s), the blocks just before it (the test part stays unseen); its validation MSE is the "
               f"mean over {len(tuner.origins)} blocks. ") if len(tuner.origins) > 1 else ""
-    st.caption(blocks + f"{tuner.n_val_windows} validation windows: a trial must beat the best so far by "
-                        f"{margin(tuner.n_val_windows):.0%} to replace it.")
+    bar = z_needed(len(snap.trials))
+    st.caption(blocks + f"{tuner.n_val_windows} validation windows. A trial replaces the best so far only "
+                        f"with a validation MSE at least {MARGIN:.0%} lower that is also lower window by "
+                        f"window by {bar:.1f} standard errors now (the bar rises with the number of trials: "
+                        "the luckiest of many scores low by chance).")
     st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows),
                                        snap.persistence), key="tune_chart")
     rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs,
-             "blocks": r.origins} for r in reversed(snap.trials)]
+             "blocks": r.origins, "shrink α": r.alpha} for r in reversed(snap.trials)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
     if snap.state != "running" and st.session_state.get("tune_best_run") is None:
         train_best(tuner)
@@ -105,8 +113,10 @@ def main() -> None:
     st.title("Tune")
     st.caption(f"Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
                "highway with Optuna (TPE, median pruning), judging each trial on the validation part only. "
-               f"The first trial is your settings; a later trial replaces the best so far only when its validation MSE "
-               f"is lower by more than that estimate's noise (at least {MARGIN:.0%}). The best settings are then trained once and tested: the test part never steers the search.")
+               "Each trial is scored as it would be used, after the shrink toward persistence. The first "
+               "trial is your settings; a later trial replaces the best so far only when its validation MSE "
+               f"is at least {MARGIN:.0%} lower and lower window by window beyond luck. The best settings "
+               "are then trained once and tested: the test part never steers the search.")
     st.session_state.setdefault("tune_budget", 60)
     c = st.columns([2, 1, 1, 3])
     c[0].number_input("Budget (seconds)", int(MIN_BUDGET_S), MAX_APP_BUDGET_S, key="tune_budget")
