@@ -38,6 +38,37 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     snap = tuner.snapshot()
     assert any(f"(persistence: {snap.persistence:.5g})" in m.value for m in at.markdown)
     beaten = any("No trial beat repeating the last value" in w.value for w in at.warning)
-    assert beaten == (snap.best.value >= snap.persistence)  # said exactly when no trial beat it
-    shrunk = any("scored after its shrink" in i.value for i in at.info)
-    assert shrunk == (not beaten and snap.best.alpha is not None and snap.best.alpha < 1)
+    shrunk = snap.best.alpha is not None and snap.best.alpha < 1
+    assert beaten == (snap.best.value >= snap.persistence and not shrunk)  # said exactly when no trial beat it
+    assert any("scored after its shrink" in i.value for i in at.info) == shrunk
+
+
+def test_tune_page_says_what_the_best_trial_is_against_persistence():
+    """A finished search whose best trial was shrunk toward persistence says so (it ties persistence, it
+    does not lose to it); one whose best trial simply lost says to expect a loss."""
+    import numpy as np
+
+    from rnnlab.tune import TrialRow, TuneSnapshot
+
+    params = {"cell": "lstm", "hidden": 64, "lr": 1e-3, "lookback": 12, "scaler": "auto", "every_step": True,
+              "highway": False}
+
+    class Finished:  # a search that is over, as the page reads it
+        budget, origins, n_val_windows = 10.0, [None], 20
+
+        def __init__(self, alpha, value):
+            self.row = TrialRow(0, params, "complete", value, epochs=3, origins=1, alpha=alpha,
+                                errors=np.full(20, value))
+
+        def snapshot(self):
+            return TuneSnapshot("done", 5.0, 10.0, [self.row], self.row, 1.0)
+
+    for alpha, value, shrunk, lost in ((0.0, 1.0, True, False), (None, 1.2, False, True), (1.0, 0.8, False, False)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        at.switch_page("views/tune.py")
+        at.session_state["tune"], at.session_state["tune_best_run"] = Finished(alpha, value), -1
+        at.run()
+        assert not at.exception
+        assert any("scored after its shrink" in i.value for i in at.info) == shrunk, alpha
+        assert any("No trial beat repeating the last value" in w.value for w in at.warning) == lost, alpha

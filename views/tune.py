@@ -59,11 +59,12 @@ def live() -> None:
         st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} "
                     f"(persistence: {snap.persistence:.5g}) — "
                     + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
-        if snap.state != "running" and snap.best.value >= snap.persistence:
+        shrunk = snap.best.alpha is not None and snap.best.alpha < 1
+        if snap.state != "running" and snap.best.value >= snap.persistence and not shrunk:
             st.warning("No trial beat repeating the last value on the validation windows: expect the tuned "
                        "network to lose to persistence on the test part too. On a series like this, persistence "
                        "may simply be the best forecast.")
-        elif snap.state != "running" and snap.best.alpha is not None and snap.best.alpha < 1:
+        elif snap.state != "running" and shrunk:
             st.info(f"The best trial lost to repeating the last value on validation and is scored after its "
                     f"shrink toward it (α {snap.best.alpha:.2f}; 0 repeats the last value): expect about "
                     "persistence's accuracy. On a series like this, persistence may simply be the best "
