@@ -39,7 +39,7 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     assert any(f"(persistence: {snap.persistence:.5g})" in m.value for m in at.markdown)
     beaten = any("No trial beat repeating the last value" in w.value for w in at.warning)
     shrunk = snap.best.alpha is not None and snap.best.alpha < 1
-    assert beaten == (snap.best.value >= snap.persistence and not shrunk)  # said exactly when no trial beat it
+    assert beaten == (snap.best.value >= snap.persistence and not shrunk)  # said exactly when none beat it
     assert any("scored after its shrink" in i.value for i in at.info) == shrunk
 
 
@@ -63,7 +63,8 @@ def test_tune_page_says_what_the_best_trial_is_against_persistence():
         def snapshot(self):
             return TuneSnapshot("done", 5.0, 10.0, [self.row], self.row, 1.0)
 
-    for alpha, value, shrunk, lost in ((0.0, 1.0, True, False), (None, 1.2, False, True), (1.0, 0.8, False, False)):
+    cases = ((0.0, 1.0, True, False), (None, 1.2, False, True), (1.0, 0.8, False, False))
+    for alpha, value, shrunk, lost in cases:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.run()
         at.switch_page("views/tune.py")
