@@ -138,7 +138,8 @@ def main() -> None:
               f"{pers:.4g} | {ok(new_m <= pers)} | {t_ok(lambda v: v < pers and v < snaive)} | "
               f"{t_ok(lambda v: v <= 1.05 * lin)} |", flush=True)
         print(f"<!-- {name}: {time.perf_counter() - clock:.0f} s; new-default loss {new[0]['loss']['mode']}, "
-              f"scaler {new[0]['scaler']}, lookback {new[0]['config']['data']['lookback']}; tuned {[p for _, p in tune]} -->",
+              f"scaler {new[0]['scaler']}, lookback {new[0]['config']['data']['lookback']}; tuned (test MAE, settings) "
+              f"per seed {[(fmt(v), p) for v, p in tune]} -->",
               flush=True)
 
 
