@@ -80,7 +80,8 @@ def live() -> None:
     st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows),
                                        snap.persistence), key="tune_chart")
     rows = [{"trial": r.number, **r.params, "state": r.state, "validation MSE": r.value, "epochs": r.epochs,
-             "blocks": r.origins, "shrink α": r.alpha} for r in reversed(snap.trials)]
+             "blocks": r.origins, "shrink α": "—" if r.alpha is None else f"{r.alpha:.2f}"}
+            for r in reversed(snap.trials)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
     if snap.state != "running" and st.session_state.get("tune_best_run") is None:
         train_best(tuner)
