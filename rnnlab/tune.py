@@ -9,11 +9,12 @@ trained and scored at earlier origins, the blocks of the same length just before
 cross-validation, as in Hyndman's tsCV), and its score is the mean. A trial is scored as it would be
 used: after the shrink toward persistence that every run with shrink `auto` gets (experiment.
 shrink_to_persistence, fitted on the same validation block), so a network that loses to repeating
-the last value scores about what persistence scores and a later trial must clearly beat that. The
-test part is never looked at
-while searching (the earlier origins' series end before it): the best configuration is trained once
-more on the usual split and only that run is evaluated on the test part, by the caller (CLI:
-`python -m rnnlab tune`; app: the Tune page).
+the last value scores about what persistence scores. Your settings are trial 0, and a later trial
+replaces the best so far only when it wins window by window beyond luck (see beats).
+
+The test part is never looked at while searching (the earlier origins' series end before it): the
+best configuration is trained once more on the usual split and only that run is evaluated on the
+test part, by the caller (CLI: `python -m rnnlab tune`; app: the Tune page).
 """
 from __future__ import annotations
 
@@ -364,7 +365,10 @@ class Tuner:
         s = job.setup
         pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)
         errors = ((pred - s.prep.val.y_raw) ** 2).mean(axis=1)
-        return value, errors.astype(np.float32)
+        if not np.isfinite(errors).all():  # finite loss, overflowing predictions: no honest score
+            self._finish_row(row, "failed", time.perf_counter() - clock, "non-finite validation predictions")
+            return None
+        return value, errors
 
     def _finish_row(self, row: TrialRow, state: str, seconds: float = 0.0, message: str = "") -> None:
         with self._lock:
