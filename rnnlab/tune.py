@@ -40,7 +40,7 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
-MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise is not a win)
+MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise: no win)
 Z_MIN = 2.0  # ... and lower window by window by at least this many standard errors (more after many trials)
 MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
 FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
@@ -102,41 +102,61 @@ def paired_t(new: np.ndarray, best: np.ndarray) -> float:
     return float(d.mean() / (sd / math.sqrt(len(d))))
 
 
-def beats(new: TrialRow, best: TrialRow, n_val_windows: int) -> bool:
-    """Whether a complete trial replaces the best so far: a validation MSE at least MARGIN lower, and
-    lower window by window by z_needed(trials so far) standard errors. Rows without per-window errors
-    (never a real trial) fall back to margin(n_val_windows)."""
+def judge(new: TrialRow, best: TrialRow, n_val_windows: int) -> tuple[bool, str]:
+    """(whether a complete trial replaces the best so far, why, in a few words): a validation MSE at
+    least MARGIN lower, and lower window by window by z_needed(trials so far) standard errors. Rows
+    without per-window errors (never a real trial) fall back to margin(n_val_windows)."""
+    if new.value >= best.value:
+        return False, f"not lower than trial {best.number}"
     if new.value >= (1 - MARGIN) * best.value:
-        return False
+        return False, f"under {MARGIN:.0%} lower than trial {best.number}"
     if new.errors is None or best.errors is None or len(new.errors) != len(best.errors):
-        return new.value < (1 - margin(n_val_windows)) * best.value
-    return paired_t(new.errors, best.errors) <= -z_needed(new.number + 1)
+        need = margin(n_val_windows)
+        ok = new.value < (1 - need) * best.value
+        return ok, "new best" if ok else f"under {need:.0%} lower than trial {best.number}"
+    t, z = paired_t(new.errors, best.errors), z_needed(new.number + 1)
+    if t <= -z:
+        return True, f"new best (t {t:.1f})"
+    return False, f"lower than trial {best.number}, within luck (t {t:.1f}; needs -{z:.1f})"
+
+
+def beats(new: TrialRow, best: TrialRow, n_val_windows: int) -> bool:
+    """Whether a complete trial replaces the best so far (see judge)."""
+    return judge(new, best, n_val_windows)[0]
 
 
 def _incumbents(rows: list[TrialRow], n_val_windows: int):
-    """(complete trial, the best after it) in trial order: your settings (trial 0) first, replaced only
-    by a trial that beats it (see beats)."""
+    """(complete trial, the best after it, why) in trial order: your settings (trial 0) first, replaced
+    only by a trial that beats it (see judge)."""
     best = None
     for r in sorted(rows, key=lambda r: r.number):
         if r.state == "complete" and r.value is not None:
-            if best is None or beats(r, best, n_val_windows):
-                best = r
-            yield r, best
+            if best is None:
+                best, why = r, "your settings" if r.number == 0 else "first to finish"
+            else:
+                won, why = judge(r, best, n_val_windows)
+                best = r if won else best
+            yield r, best, why
 
 
-def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin = MARGIN
+def verdicts(rows: list[TrialRow], n_val_windows: int = 10_000) -> dict[int, str]:
+    """For each complete trial, why it is or is not the best so far (the table's last column)."""
+    return {r.number: why for r, _, why in _incumbents(rows, n_val_windows)}
+
+
+def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin MARGIN
     """The best complete trial (see _incumbents). On a few dozen validation windows the lowest of many
     trials is partly luck (on a 60-point walk it lost to persistence by 24 %; on a level shift, a trial
     20 % below persistence on validation had 5x its test MSE): a change must earn its place."""
     best = None
-    for _, best in _incumbents(rows, n_val_windows):
+    for _, best, _ in _incumbents(rows, n_val_windows):
         pass
     return best
 
 
 def best_so_far(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[tuple[int, float]]:
     """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
-    return [(r.number, best.value) for r, best in _incumbents(rows, n_val_windows)]
+    return [(r.number, best.value) for r, best, _ in _incumbents(rows, n_val_windows)]
 
 
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ import pytest
 from rnnlab.config import RunConfig
 from rnnlab.experiment import load_data
 from rnnlab.tune import (TrialRow, Tuner, beats, best_so_far, margin, paired_t, pick_best, trial_config,
-                         z_needed)
+                         verdicts, z_needed)
 from rnnlab.windows import split_points
 
 pytest.importorskip("optuna")
@@ -66,6 +66,8 @@ def test_a_trial_must_beat_the_best_so_far_by_the_margin_to_replace_it():
     rows += [TrialRow(4, {"n": 4}, "complete", 0.90), TrialRow(5, {"n": 5}, "complete", 0.88)]
     assert pick_best(rows).number == 4  # 10 % below yours; trial 5 is only 2 % below trial 4
     assert best_so_far(rows) == [(0, 1.0), (1, 1.0), (4, 0.9), (5, 0.9)]
+    assert verdicts(rows) == {0: "your settings", 1: "under 5% lower than trial 0", 4: "new best",
+                              5: "under 5% lower than trial 4"}  # the table says why, trial by trial
     assert pick_best(rows, n_val_windows=16).number == 0  # 16 windows: the noise is ~25 %, 10 % is no win
     assert margin(16) == 0.25 and margin(10_000) == 0.05
     assert pick_best([TrialRow(0, {}, "failed"), TrialRow(1, {}, "complete", 2.0)]).number == 1  # yours failed
@@ -86,6 +88,9 @@ def test_with_errors_per_window_a_trial_must_win_window_by_window_beyond_luck():
     row = lambda n, e: TrialRow(n, {"n": n}, "complete", float(np.mean(e)), errors=e)  # noqa: E731
     assert pick_best([row(0, yours), row(1, lucky)], 45).number == 0
     assert pick_best([row(0, yours), row(1, steady)], 45).number == 1
+    why = verdicts([row(0, yours), row(1, lucky), row(2, steady), row(3, yours * 1.1)], 45)
+    assert why[0] == "your settings" and why[1].startswith("lower than trial 0, within luck (t -1.")
+    assert why[2].startswith("new best (t -") and why[3] == "not lower than trial 2"
     assert pick_best([row(0, yours), row(1, yours * 0.97)], 45).number == 0  # under MARGIN: not worth it
     assert z_needed(1) == z_needed(7) == 2.0 and z_needed(75) == pytest.approx(np.sqrt(2 * np.log(75)))
     almost = yours - 0.1 * yours.mean() + rng.normal(0, 0.25, 45)  # t about -3.5

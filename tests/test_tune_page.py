@@ -37,6 +37,9 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     assert any("trained once" in s.value for s in at.subheader)
     snap = tuner.snapshot()
     assert any(f"(persistence: {snap.persistence:.5g})" in m.value for m in at.markdown)
+    table = next(df.value for df in at.dataframe if "judged" in df.value.columns)  # why each is (not) best
+    best_why = table.loc[table.trial == snap.best.number, "judged"].iloc[0]
+    assert best_why in ("your settings", "first to finish") or best_why.startswith("new best")
     beaten = any("No trial beat repeating the last value" in w.value for w in at.warning)
     shrunk = snap.best.alpha is not None and snap.best.alpha < 1
     assert beaten == (snap.best.value >= snap.persistence and not shrunk)  # said exactly when none beat it
