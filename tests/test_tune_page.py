@@ -20,6 +20,9 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     assert not at.exception and not at.error, [e.value for e in at.error]
     tuner = at.session_state["tune"]
     assert tuner.join(30)
+    # the trials belong to this session (its heartbeats keep them): not to a stand-in owner that the
+    # registry would stop after disconnectedSessionTTL, ending the search early
+    assert tuner._job is not None and tuner._job.owner == at.session_state["owner_id"]
     deadline = time.monotonic() + 60
     at.run()  # the search is over: the best settings start as a run
     run_id = at.session_state["tune_best_run"]

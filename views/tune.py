@@ -11,12 +11,18 @@ MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
 REFRESH_S = 1.0
 
 
-def _trial_job(cfg, data) -> TrainingJob:
-    """A trial as the app runs any job: a child process, a server slot, this session as owner."""
-    job = TrainingJob(cfg, data, slots=jobs.job_slots(), owner=jobs.session_id(), mode="process",
-                      cpu_threads=jobs.run_threads(cfg))
-    jobs.job_registry().put(jobs.session_id(), job)
-    return job
+def trial_jobs():
+    """A factory of trials as the app runs any job: a child process, a server slot, this session as
+    owner (kept alive by its heartbeats). Built here, in the script's thread: the tuner's own thread
+    has no session, and st.session_state there is a stand-in, so an owner looked up there was a
+    stranger whose jobs the registry stopped after disconnectedSessionTTL, ending the search."""
+    owner, slots, registry = jobs.session_id(), jobs.job_slots(), jobs.job_registry()
+
+    def make(cfg, data) -> TrainingJob:
+        job = TrainingJob(cfg, data, slots=slots, owner=owner, mode="process", cpu_threads=jobs.run_threads(cfg))
+        registry.put(owner, job)
+        return job
+    return make
 
 
 def start() -> None:
@@ -25,7 +31,7 @@ def start() -> None:
         return
     try:
         tuner = Tuner(cfg, data, float(st.session_state.tune_budget), seed=cfg.train.seed,
-                      job_factory=_trial_job)
+                      job_factory=trial_jobs())
     except Exception as e:  # noqa: BLE001 - a bad budget or config: one line
         st.session_state.tune_error = str(e)
         return
