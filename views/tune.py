@@ -19,7 +19,8 @@ def trial_jobs():
     owner, slots, registry = jobs.session_id(), jobs.job_slots(), jobs.job_registry()
 
     def make(cfg, data) -> TrainingJob:
-        job = TrainingJob(cfg, data, slots=slots, owner=owner, mode="process", cpu_threads=jobs.run_threads(cfg))
+        job = TrainingJob(cfg, data, slots=slots, owner=owner, mode="process",
+                          cpu_threads=jobs.run_threads(cfg))
         registry.put(owner, job)
         return job
     return make
