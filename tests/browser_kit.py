@@ -103,11 +103,11 @@ def _wait_for_warm_forkserver(server_pid: int, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(browser):
+def server(browser, request):
     port = _free_port()
     env = {**os.environ, "RNNLAB_MAX_JOBS": "2", "PYTHONUNBUFFERED": "1"}
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit-test.log", "w")
+    log = open(ROOT / "artifacts" / f"streamlit-{request.module.__name__.rsplit('.', 1)[-1]}.log", "w")  # one per file
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false",
                              # a closed tab's job is stopped after this TTL (the app's grace follows it)

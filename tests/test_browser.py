@@ -21,7 +21,11 @@ pytestmark = [
 def test_demo_streams_loss_and_stops_fast(server, browser):
     ctx, page = new_page(browser, server)
     page.get_by_role("button", name="Train the classic random-walk demo").click()  # one click trains it
-    page.wait_for_selector("text=test MAE", timeout=30_000)
+    try:
+        page.wait_for_selector("text=test MAE", timeout=30_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: keep what the page showed, for the log
+        screenshot(page, "demo-no-result.png")
+        raise
     set_number(page, "Epochs", 400)
     clicked = click_train(page, 400, before_click=FIRST_POINT_JS)
     changes, prev = [], None
