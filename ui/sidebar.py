@@ -35,8 +35,10 @@ def placeholders() -> dict:
 
 
 def render(slots: dict, poll: bool = True) -> None:
-    """Fill the sidebar; `poll` refreshes the run status every 2 s while a job runs (the Train page
-    turns it off: its own live panel shows the status, and every redraw costs the browser CPU)."""
+    """Fill the sidebar; `poll` refreshes the run status every 2 s while a job or a Tune search runs
+    (the Train page turns it off: its own live panel shows the status, and every redraw costs the
+    browser CPU). The refresh is also the session's heartbeat: without it, a search left running
+    while the person reads another page had its trials stopped as if the browser had gone."""
     with st.sidebar:
         opts = settings.device_options()
         if store.value(store.key("train", "device")) not in opts:
@@ -47,7 +49,9 @@ def render(slots: dict, poll: bool = True) -> None:
         data, _ = dataset.current_data(cfg)
         slots["data"].caption(f"**Data:** {data_line(cfg, data)}")
         job = st.session_state.job
-        live = job is not None and not job.snapshot().finished
+        tuner = st.session_state.get("tune")
+        live = ((job is not None and not job.snapshot().finished)
+                or (tuner is not None and tuner.snapshot().state == "running"))  # its trials need heartbeats too
         with slots["status"]:
             st.fragment(run_every=2.0 if live and poll else None)(_status)()
         present.toggle_ui()
