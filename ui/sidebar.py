@@ -51,7 +51,7 @@ def render(slots: dict, poll: bool = True) -> None:
         job = st.session_state.job
         tuner = st.session_state.get("tune")
         live = ((job is not None and not job.snapshot().finished)
-                or (tuner is not None and tuner.snapshot().state == "running"))  # its trials need heartbeats too
+                or (tuner is not None and tuner.snapshot().state == "running"))  # trials need heartbeats too
         with slots["status"]:
             st.fragment(run_every=2.0 if live and poll else None)(_status)()
         present.toggle_ui()
