@@ -88,6 +88,10 @@ class RunBook:
     def bytes(self) -> int:
         return sum(run_bytes(r.job) for r in self.runs)
 
+    def training(self) -> bool:
+        """Whether any kept run is still queued, training or paused (shown or not)."""
+        return any(r.job.alive for r in self.runs)
+
     def get(self, run_id: int | None) -> Run | None:
         return next((r for r in self.runs if r.id == run_id), None)
 

@@ -31,9 +31,11 @@ def test_book_keeps_the_last_runs_and_never_drops_a_running_one(tiny_config):
     assert [r.job for r in book.runs] == [c, d]
     book.add(finished_job(_short(tiny_config)))
     assert len(book.runs) == 3 and c.alive
+    assert book.training()  # c and d still train, though the last run (the one shown) has finished
     for j in (c, d):
         j.stop()
         assert j.join(5)
+    assert not book.training()
     book.trim()
     assert len(book.runs) == 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.data import PanelData
-from ui import dataset, jobs, links, present, settings, store
+from ui import dataset, jobs, links, present, runs, settings, store
 
 
 def data_line(cfg, data) -> str:
@@ -35,10 +35,11 @@ def placeholders() -> dict:
 
 
 def render(slots: dict, poll: bool = True) -> None:
-    """Fill the sidebar; `poll` refreshes the run status every 2 s while a job or a Tune search runs
-    (the Train page turns it off: its own live panel shows the status, and every redraw costs the
-    browser CPU). The refresh is also the session's heartbeat: without it, a search left running
-    while the person reads another page had its trials stopped as if the browser had gone."""
+    """Fill the sidebar; `poll` refreshes the run status every 2 s while any run of the session or a
+    Tune search runs (the Train page turns it off: its own live panel shows the status, and every
+    redraw costs the browser CPU). The refresh is also the session's heartbeat: without it, a search
+    (or a run not shown) left running while the person read another page had its jobs stopped
+    after disconnectedSessionTTL, as if the browser had gone."""
     with st.sidebar:
         opts = settings.device_options()
         if store.value(store.key("train", "device")) not in opts:
@@ -48,10 +49,8 @@ def render(slots: dict, poll: bool = True) -> None:
         cfg = settings.config_from_state()
         data, _ = dataset.current_data(cfg)
         slots["data"].caption(f"**Data:** {data_line(cfg, data)}")
-        job = st.session_state.job
-        tuner = st.session_state.get("tune")
-        live = ((job is not None and not job.snapshot().finished)
-                or (tuner is not None and tuner.snapshot().state == "running"))  # trials need heartbeats too
+        tuner = st.session_state.get("tune")  # any run of this session, shown or not, and any search's
+        live = runs.book().training() or (tuner is not None and tuner.snapshot().state == "running")
         with slots["status"]:
             st.fragment(run_every=2.0 if live and poll else None)(_status)()
         present.toggle_ui()
