@@ -383,7 +383,11 @@ class Tuner:
                     row.alpha = shrink["alpha"]
         from rnnlab.evaluate import predict
         s = job.setup
-        pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)
+        try:
+            pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)
+        except Exception as e:  # noqa: BLE001 - e.g. out of device memory: one failed trial, said in its row
+            self._finish_row(row, "failed", time.perf_counter() - clock, f"scoring failed: {e}")
+            return None
         errors = ((pred - s.prep.val.y_raw) ** 2).mean(axis=1)
         if not np.isfinite(errors).all():  # finite loss, overflowing predictions: no honest score
             self._finish_row(row, "failed", time.perf_counter() - clock, "non-finite validation predictions")

@@ -199,3 +199,23 @@ def test_a_trial_is_scored_after_the_shrink_toward_persistence(monkeypatch):
         assert 0.0 <= alpha <= 1.0 and value <= persistence * (1 + 1e-9)
         if number in scores["off"] and scores["off"][number][0] > persistence:
             assert alpha < 1.0 and value < scores["off"][number][0]
+
+
+def test_a_trial_whose_scoring_fails_is_a_failed_row_and_the_search_goes_on(monkeypatch):
+    import rnnlab.evaluate as evaluate
+    calls = {"n": 0}
+    real = evaluate.predict
+
+    def flaky(*args, **kwargs):  # the tuner's own scoring of the first trial fails (its job's calls do not)
+        import threading
+        if threading.current_thread().name == "rnnlab-tune":
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("CUDA out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "predict", flaky)
+    t = tune(load_data(base().data), trials=3)
+    rows = t.snapshot().trials
+    assert rows[0].state == "failed" and "scoring failed: CUDA out of memory" in rows[0].message
+    assert all(r.state != "running" for r in rows) and any(r.state == "complete" for r in rows[1:])
