@@ -313,17 +313,24 @@ class Tuner:
         row = TrialRow(trial.number, params)
         with self._lock:
             self._rows.append(row)
-        cfg = trial_config(self.base, params)
-        cfg.train.probe_every, cfg.train.patience = 0, 0
         clock, values, errors = time.perf_counter(), [], []
-        for i, origin in enumerate(self.origins):
-            fitted = self._fit(trial, row, origin.config(cfg), origin.data, clock, report=i == 0)
-            if fitted is None:  # pruned or failed: the row says which
-                raise optuna.TrialPruned()
-            values.append(fitted[0])
-            errors.append(fitted[1])
-            with self._lock:
-                row.origins = len(values)
+        try:
+            cfg = trial_config(self.base, params)
+            cfg.train.probe_every, cfg.train.patience = 0, 0
+            for i, origin in enumerate(self.origins):
+                fitted = self._fit(trial, row, origin.config(cfg), origin.data, clock, report=i == 0)
+                if fitted is None:  # pruned or failed: the row says which
+                    raise optuna.TrialPruned()
+                values.append(fitted[0])
+                errors.append(fitted[1])
+                with self._lock:
+                    row.origins = len(values)
+        except optuna.TrialPruned:
+            raise
+        except Exception as e:  # a bug: Optuna records the trial as failed; the row must say so too
+            message = f"unexpected {type(e).__name__}: {e}"
+            self._finish_row(row, "failed", time.perf_counter() - clock, message)
+            raise
         with self._lock:
             row.value, row.errors = sum(values) / len(values), np.concatenate(errors)
         self._finish_row(row, "complete", time.perf_counter() - clock)
@@ -383,11 +390,7 @@ class Tuner:
                     row.alpha = shrink["alpha"]
         from rnnlab.evaluate import predict
         s = job.setup
-        try:
-            pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)
-        except Exception as e:  # noqa: BLE001 - e.g. out of device memory: one failed trial, said in its row
-            self._finish_row(row, "failed", time.perf_counter() - clock, f"scoring failed: {e}")
-            return None
+        pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)  # raising (out of memory): a failed row
         errors = ((pred - s.prep.val.y_raw) ** 2).mean(axis=1)
         if not np.isfinite(errors).all():  # finite loss, overflowing predictions: no honest score
             self._finish_row(row, "failed", time.perf_counter() - clock, "non-finite validation predictions")

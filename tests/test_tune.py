@@ -217,5 +217,5 @@ def test_a_trial_whose_scoring_fails_is_a_failed_row_and_the_search_goes_on(monk
     monkeypatch.setattr(evaluate, "predict", flaky)
     t = tune(load_data(base().data), trials=3)
     rows = t.snapshot().trials
-    assert rows[0].state == "failed" and "scoring failed: CUDA out of memory" in rows[0].message
+    assert rows[0].state == "failed" and "RuntimeError: CUDA out of memory" in rows[0].message
     assert all(r.state != "running" for r in rows) and any(r.state == "complete" for r in rows[1:])
