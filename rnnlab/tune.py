@@ -32,6 +32,7 @@ from rnnlab.config import RunConfig
 from rnnlab.data import PanelData
 from rnnlab.errors import ConfigError
 from rnnlab.job import TrainingJob
+from rnnlab.trials import TrialRow, pick_best
 from rnnlab.windows import MIN_TRAIN_WINDOWS, split_points
 
 HIDDEN = (16, 32, 64, 128)
@@ -40,28 +41,9 @@ SCALERS = ("auto", "minmax", "zscore", "diff")
 LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
-MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise: no win)
-Z_MIN = 2.0  # ... and lower window by window by at least this many standard errors (more after many trials)
 MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
 FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
 MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
-
-
-@dataclass
-class TrialRow:
-    """One trial as pages and the CLI show it."""
-
-    number: int
-    params: dict
-    state: str = "running"  # running | complete | pruned | failed | stopped (by Stop, while it ran)
-    value: float | None = None  # validation MSE in original units (lower is better)
-    epochs: int = 0
-    seconds: float = 0.0
-    loss: str = ""  # the loss the run used (auto resolves to every or last)
-    message: str = ""
-    origins: int = 0  # validation blocks scored so far (value: their mean once all are)
-    alpha: float | None = None  # shrink at the usual origin (1: kept as trained; None: no shrink applies)
-    errors: np.ndarray | None = field(default=None, repr=False, compare=False)  # per validation window
 
 
 @dataclass
@@ -76,87 +58,6 @@ class TuneSnapshot:
     @property
     def eta(self) -> float:
         return max(self.budget - self.elapsed, 0.0) if self.state == "running" else 0.0
-
-
-def margin(n_val_windows: int) -> float:
-    """How much lower a trial's validation MSE must be to replace the best so far: MARGIN, or the
-    noise of an MSE over n windows (about 1/sqrt(n) relative) where that is larger."""
-    return max(MARGIN, 1 / math.sqrt(max(n_val_windows, 1)))
-
-
-def z_needed(trials: int) -> float:
-    """How many standard errors lower a trial's validation errors must be, window by window, to replace
-    the best so far once `trials` trials have run: the luckiest of k equally good trials scores about
-    sqrt(2 ln k) standard errors low by chance alone (the expected maximum of k normal draws); Z_MIN
-    at least."""
-    return max(Z_MIN, math.sqrt(2 * math.log(max(trials, 1))))
-
-
-def paired_t(new: np.ndarray, best: np.ndarray) -> float:
-    """The t statistic of the mean difference in squared error, window by window (a Diebold-Mariano
-    test for one-step forecasts): negative where `new` is lower."""
-    d = np.asarray(new, float) - np.asarray(best, float)
-    sd = float(d.std(ddof=1)) if len(d) > 1 else 0.0
-    if sd == 0.0:
-        return -math.inf if d.mean() < 0 else 0.0
-    return float(d.mean() / (sd / math.sqrt(len(d))))
-
-
-def judge(new: TrialRow, best: TrialRow, n_val_windows: int) -> tuple[bool, str]:
-    """(whether a complete trial replaces the best so far, why, in a few words): a validation MSE at
-    least MARGIN lower, and lower window by window by z_needed(trials so far) standard errors. Rows
-    without per-window errors (never a real trial) fall back to margin(n_val_windows)."""
-    if new.value >= best.value:
-        return False, f"not lower than trial {best.number}"
-    if new.value >= (1 - MARGIN) * best.value:
-        return False, f"under {MARGIN:.0%} lower than trial {best.number}"
-    if new.errors is None or best.errors is None or len(new.errors) != len(best.errors):
-        need = margin(n_val_windows)
-        ok = new.value < (1 - need) * best.value
-        return ok, "new best" if ok else f"under {need:.0%} lower than trial {best.number}"
-    t, z = paired_t(new.errors, best.errors), z_needed(new.number + 1)
-    if t <= -z:
-        return True, f"new best (t {t:.1f})"
-    return False, f"lower than trial {best.number}, within luck (t {t:.1f}; needs -{z:.1f})"
-
-
-def beats(new: TrialRow, best: TrialRow, n_val_windows: int) -> bool:
-    """Whether a complete trial replaces the best so far (see judge)."""
-    return judge(new, best, n_val_windows)[0]
-
-
-def _incumbents(rows: list[TrialRow], n_val_windows: int):
-    """(complete trial, the best after it, why) in trial order: your settings (trial 0) first, replaced
-    only by a trial that beats it (see judge)."""
-    best = None
-    for r in sorted(rows, key=lambda r: r.number):
-        if r.state == "complete" and r.value is not None:
-            if best is None:
-                best, why = r, "your settings" if r.number == 0 else "first to finish"
-            else:
-                won, why = judge(r, best, n_val_windows)
-                best = r if won else best
-            yield r, best, why
-
-
-def verdicts(rows: list[TrialRow], n_val_windows: int = 10_000) -> dict[int, str]:
-    """For each complete trial, why it is or is not the best so far (the table's last column)."""
-    return {r.number: why for r, _, why in _incumbents(rows, n_val_windows)}
-
-
-def pick_best(rows: list[TrialRow], n_val_windows: int = 10_000) -> TrialRow | None:  # default: margin MARGIN
-    """The best complete trial (see _incumbents). On a few dozen validation windows the lowest of many
-    trials is partly luck (on a 60-point walk it lost to persistence by 24 %; on a level shift, a trial
-    20 % below persistence on validation had 5x its test MSE): a change must earn its place."""
-    best = None
-    for _, best, _ in _incumbents(rows, n_val_windows):
-        pass
-    return best
-
-
-def best_so_far(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[tuple[int, float]]:
-    """(trial number, the best's validation MSE) after each complete trial: the chart's line."""
-    return [(r.number, best.value) for r, best, _ in _incumbents(rows, n_val_windows)]
 
 
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:

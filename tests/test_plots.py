@@ -64,7 +64,7 @@ def test_log_axis_labels_stay_readable_over_many_decades_and_within_one():
 
 
 def test_tune_figure_draws_persistence_as_the_bar():
-    from rnnlab.tune import TrialRow
+    from rnnlab.trials import TrialRow
     rows = [TrialRow(0, {}, "complete", 2.0), TrialRow(1, {}, "pruned", 5.0), TrialRow(2, {}, "complete", 1.0)]
     fig = plots.tune_figure(rows, [(0, 2.0), (2, 1.0)], persistence=1.5)
     bar = next(t for t in fig.data if t.name == "persistence (val)")

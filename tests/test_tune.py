@@ -9,8 +9,8 @@ import pytest
 
 from rnnlab.config import RunConfig
 from rnnlab.experiment import load_data
-from rnnlab.tune import (TrialRow, Tuner, beats, best_so_far, margin, paired_t, pick_best, trial_config,
-                         verdicts, z_needed)
+from rnnlab.trials import TrialRow, beats, best_so_far, margin, paired_t, pick_best, table, verdicts, z_needed
+from rnnlab.tune import Tuner, trial_config
 from rnnlab.windows import split_points
 
 pytest.importorskip("optuna")
@@ -68,6 +68,10 @@ def test_a_trial_must_beat_the_best_so_far_by_the_margin_to_replace_it():
     assert best_so_far(rows) == [(0, 1.0), (1, 1.0), (4, 0.9), (5, 0.9)]
     assert verdicts(rows) == {0: "your settings", 1: "under 5% lower than trial 0", 4: "new best",
                               5: "under 5% lower than trial 4"}  # the table says why, trial by trial
+    listed = table(rows)
+    assert [r["trial"] for r in listed] == [5, 4, 3, 2, 1, 0]  # newest first
+    assert listed[0]["judged"] == "under 5% lower than trial 4" and listed[1]["judged"] == "new best"
+    assert listed[3]["judged"] == "pruned at epoch 0: behind the median trial" and listed[2]["judged"] == ""
     assert pick_best(rows, n_val_windows=16).number == 0  # 16 windows: the noise is ~25 %, 10 % is no win
     assert margin(16) == 0.25 and margin(10_000) == 0.05
     assert pick_best([TrialRow(0, {}, "failed"), TrialRow(1, {}, "complete", 2.0)]).number == 1  # yours failed

@@ -54,7 +54,8 @@ def test_tune_page_says_what_the_best_trial_is_against_persistence():
     does not lose to it); one whose best trial simply lost says to expect a loss."""
     import numpy as np
 
-    from rnnlab.tune import TrialRow, TuneSnapshot
+    from rnnlab.trials import TrialRow
+    from rnnlab.tune import TuneSnapshot
 
     params = {"cell": "lstm", "hidden": 64, "lr": 1e-3, "lookback": 12, "scaler": "auto", "every_step": True,
               "highway": False}

@@ -4,7 +4,8 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.job import TrainingJob
-from rnnlab.tune import MARGIN, MIN_BUDGET_S, Tuner, best_so_far, verdicts, z_needed
+from rnnlab.trials import MARGIN, best_so_far, table, z_needed
+from rnnlab.tune import MIN_BUDGET_S, Tuner
 from ui import jobs, runs, show
 
 MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
@@ -86,14 +87,7 @@ def live() -> None:
                         "the luckiest of many scores low by chance).")
     st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows),
                                        snap.persistence), key="tune_chart")
-    why = verdicts(snap.trials, tuner.n_val_windows)
-    pruned = {r.number: f"pruned at epoch {r.epochs}: behind the median trial" for r in snap.trials
-              if r.state == "pruned"}
-    rows = [{"trial": r.number, "state": r.state, "validation MSE": r.value,
-             "judged": why.get(r.number) or pruned.get(r.number) or r.message,
-             "shrink α": "—" if r.alpha is None else f"{r.alpha:.2f}", **r.params, "epochs": r.epochs,
-             "blocks": r.origins} for r in reversed(snap.trials)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, height=260,
+    st.dataframe(pd.DataFrame(table(snap.trials, tuner.n_val_windows)), hide_index=True, height=260,
                  column_config={"judged": st.column_config.TextColumn(width="large")})
     if snap.state != "running" and st.session_state.get("tune_best_run") is None:
         train_best(tuner)
