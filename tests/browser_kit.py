@@ -142,9 +142,14 @@ def browser():
         b.close()
 
 
+CONSOLE: list[str] = []  # the pages' console and websocket errors, shown when a browser test fails
+
+
 def new_page(browser, url):
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = ctx.new_page()
+    page.on("console", lambda m: CONSOLE.append(f"{time.strftime('%H:%M:%S')} {m.type}: {m.text[:300]}"))
+    page.on("pageerror", lambda e: CONSOLE.append(f"{time.strftime('%H:%M:%S')} pageerror: {str(e)[:300]}"))
     page.goto(url)
     page.wait_for_selector("text=Train the classic random-walk demo", timeout=30_000)
     return ctx, page

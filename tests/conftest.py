@@ -15,3 +15,25 @@ def tiny_config() -> RunConfig:
     cfg.model.cell, cfg.model.hidden = "lstm", 8
     cfg.train.epochs, cfg.train.batch_size, cfg.train.device = 2, 32, "cpu"
     return cfg
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test reports what CI otherwise loses: a screenshot of every open page
+    (artifacts/screenshots/FAILED-*), the pages' console, and the tail of its streamlit server's log."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed or "browser" not in item.funcargs:
+        return
+    import browser_kit
+    for i, ctx in enumerate(item.funcargs["browser"].contexts):
+        for j, page in enumerate(ctx.pages):
+            try:
+                page.screenshot(path=str(browser_kit.SHOTS / f"FAILED-{item.name}-{i}-{j}.png"))
+            except Exception:  # noqa: BLE001 - a closed page: nothing to show
+                pass
+    rep.sections.append(("browser console (last 40)", "\n".join(browser_kit.CONSOLE[-40:]) or "(empty)"))
+    log = browser_kit.ROOT / "artifacts" / f"streamlit-{item.module.__name__.rsplit('.', 1)[-1]}.log"
+    if log.exists():
+        tail = [ln for ln in log.read_text(errors="replace").splitlines() if "ScriptRunContext" not in ln][-30:]
+        rep.sections.append(("streamlit server log (last 30)", "\n".join(tail)))
