@@ -35,5 +35,6 @@ def pytest_runtest_makereport(item, call):
     rep.sections.append(("browser console (last 40)", "\n".join(browser_kit.CONSOLE[-40:]) or "(empty)"))
     log = browser_kit.ROOT / "artifacts" / f"streamlit-{item.module.__name__.rsplit('.', 1)[-1]}.log"
     if log.exists():
-        tail = [ln for ln in log.read_text(errors="replace").splitlines() if "ScriptRunContext" not in ln][-30:]
+        lines = log.read_text(errors="replace").splitlines()
+        tail = [ln for ln in lines if "ScriptRunContext" not in ln][-30:]
         rep.sections.append(("streamlit server log (last 30)", "\n".join(tail)))
