@@ -2,8 +2,9 @@
 validation part only, within a time budget (Optuna: TPE sampler, median pruning per epoch).
 
 Every trial is a TrainingJob (the same machinery and server slots as any run). A trial's score is
-its validation MSE in the series' own units (the scaled validation loss times the scaler's y_scale
-squared: exact for horizon 1), so trials with different scalers compare fairly. A short validation
+the validation MSE of its trained model's predictions in the series' own units, so trials with
+different scalers compare fairly (the pruner sees, per epoch, the scaled validation loss times the
+scaler's y_scale squared: the same in those units for horizon 1). A short validation
 part (under FOLD_WINDOWS windows: a year of months) is noisy to choose by, so a trial is then also
 trained and scored at earlier origins, the blocks of the same length just before it (rolling-origin
 cross-validation, as in Hyndman's tsCV), and its score is the mean. A trial is scored as it would be
@@ -239,10 +240,10 @@ class Tuner:
 
     def _fit(self, trial, row: TrialRow, cfg: RunConfig, data, clock: float,
              report: bool) -> tuple[float, np.ndarray] | None:
-        """Train one trial at one origin: (its validation MSE after the shrink, the last epoch's where no
-        shrink applies; the trained model's squared error on each validation window), or None once the
-        row is finished as pruned (only the usual origin reports to the pruner, so all trials compare on
-        the same block, before any shrink) or failed."""
+        """Train one trial at one origin: (the trained model's validation MSE in the series' units, after
+        any shrink; its squared error on each validation window), or None once the row is finished as
+        pruned (only the usual origin reports to the pruner, so all trials compare on the same block,
+        before any shrink) or failed."""
         left = self.budget - (time.perf_counter() - self._started)
         cfg.train.max_seconds = max(left, 1.0)  # a trial never runs past the budget
         try:
@@ -284,11 +285,9 @@ class Tuner:
             self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
             return None
         shrink = (snap.result or {}).get("shrink")
-        if shrink is not None:
-            value = shrink["val_mse"]
-            if report:
-                with self._lock:
-                    row.alpha = shrink["alpha"]
+        if shrink is not None and report:
+            with self._lock:
+                row.alpha = shrink["alpha"]
         from rnnlab.evaluate import predict
         s = job.setup
         pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)  # raising (out of memory): a failed row
@@ -296,7 +295,7 @@ class Tuner:
         if not np.isfinite(errors).all():  # finite loss, overflowing predictions: no honest score
             self._finish_row(row, "failed", time.perf_counter() - clock, "non-finite validation predictions")
             return None
-        return value, errors
+        return float(errors.mean()), errors  # the weights hold any shrink: the score is the run's as used
 
     def _finish_row(self, row: TrialRow, state: str, seconds: float = 0.0, message: str = "") -> None:
         with self._lock:
