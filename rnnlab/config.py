@@ -161,7 +161,7 @@ class TrainConfig:
     max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
     probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
     loss: Loss = "auto"  # last: loss on the window's last step; every: after every step of longer training sequences; auto: every for one series (see README)
-    shrink: Shrink = "auto"  # auto: a one-series last/diff-scaled network that lost to repeating the last value on validation is shrunk toward it (see README); off: never
+    shrink: Shrink = "auto"  # auto: a one-series network that lost to repeating the last value on validation is blended toward it (see README); off: never
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""

@@ -28,7 +28,11 @@ class RecurrentRegressor(nn.Module):
     trained jointly (LSTNet's highway, Lai et al. 2018): the network then learns what a linear
     model misses. all_steps=True gives the prediction after every step, (batch, L, H), for the
     every-step loss; the highway then sees the last `highway` values up to each step (zeros before
-    the window starts)."""
+    the window starts).
+
+    `blend` (a buffer, absent until `shrink` needs it) adds w * (the last value of the target
+    column) + b to the output: a share of persistence for scalers that keep the level, where a zero
+    output is not "repeat the last value"."""
 
     def __init__(self, cell: str, n_features: int, hidden: int, layers: int = 1,
                  dropout: float = 0.0, horizon: int = 1, highway: int = 0):
@@ -42,12 +46,44 @@ class RecurrentRegressor(nn.Module):
         self.head = nn.Linear(hidden, horizon)
         self.highway_size = highway
         self.highway = nn.Linear(highway, horizon) if highway > 0 else None
+        self.register_buffer("blend", None)  # (2, H): weight on the last target value, bias
 
     def forward(self, x: torch.Tensor, all_steps: bool = False) -> torch.Tensor:
         out, _ = self.rnn(x)  # (batch, L, hidden): top layer's hidden state at every step
         if all_steps:
-            return self.head(out) + self.linear_part(x, all_steps=True)  # (batch, L, H)
-        return self.head(out[:, -1]) + self.linear_part(x)  # (batch, H)
+            return self.head(out) + self.linear_part(x, all_steps=True) + self.blend_part(x, all_steps=True)
+        return self.head(out[:, -1]) + self.linear_part(x) + self.blend_part(x)  # (batch, H)
+
+    def blend_part(self, x: torch.Tensor, all_steps: bool = False):
+        """The persistence share: (batch, H), or (batch, L, H) after every step; 0 without a blend."""
+        if self.blend is None:
+            return 0.0
+        last = x[:, :, :1] if all_steps else x[:, -1, :1]  # the target's latest value at each step
+        return last * self.blend[0] + self.blend[1]
+
+    @torch.no_grad()
+    def shrink(self, alpha: float, persistence: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Make the output alpha * (the output) + (1 - alpha) * persistence, where persistence, in the
+        output's units, is persistence[0] * (the last target input) + persistence[1] ((0, 0) when a
+        zero output already means "repeat the last value"): head, highway and blend are scaled by
+        alpha and the blend takes the rest."""
+        for layer in (self.head, self.highway):
+            if layer is not None:
+                layer.weight.mul_(alpha)
+                layer.bias.mul_(alpha)
+        share = torch.tensor(persistence, dtype=self.head.weight.dtype, device=self.head.weight.device)
+        share = (1 - alpha) * share[:, None].expand(2, self.head.out_features)
+        if self.blend is not None:
+            self.blend = alpha * self.blend + share
+        elif bool(share.any()):
+            self.blend = share.clone()
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """As nn.Module's, also for the state of a shrunk model (with a blend) into a fresh one."""
+        if "blend" in state_dict and self.blend is None:
+            self.blend = torch.zeros(tuple(state_dict["blend"].shape), dtype=self.head.weight.dtype,
+                                     device=self.head.weight.device)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def linear_part(self, x: torch.Tensor, all_steps: bool = False):
         """The highway's term: (batch, H), or (batch, L, H) after every step; 0 without a highway."""
@@ -156,4 +192,5 @@ def unroll(model: RecurrentRegressor, x: torch.Tensor,
         cells.append(cs)
         gates.append({k: torch.stack(v, dim=1) for k, v in gate_steps.items()})
         inp = torch.stack(hs, dim=1)  # (B, L, hidden) feeds the next layer
-    return Unrolled(model.head(hidden[-1][-1]) + model.linear_part(x), hidden, cells, gates)
+    y = model.head(hidden[-1][-1]) + model.linear_part(x) + model.blend_part(x)
+    return Unrolled(y, hidden, cells, gates)

@@ -142,6 +142,13 @@ class Scaler:
             return cls(kind, np.zeros(flat.shape[1]), step, 0.0, float(_safe(jumps.std())))
         raise ConfigError(f"unknown scaler {kind!r}.")
 
+    def persistence(self) -> tuple[float, float]:
+        """(w, b): repeating the last value is, in scaled target units, w * (the target's last scaled
+        input) + b; (0, 0) for `last` and `diff`, whose zero output already is persistence."""
+        if self.kind in ("last", "diff"):
+            return 0.0, 0.0
+        return float(self.x_scale[0] / self.y_scale), float((self.x_shift[0] - self.y_shift) / self.y_scale)
+
     def transform(self, x: np.ndarray, y: np.ndarray, last: np.ndarray,
                   dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
         """Scaled copies of x (n, L, F) and y (n, H); float32 for the model by default."""
