@@ -39,6 +39,19 @@ def test_detect_period():
     assert detect_period(np.random.default_rng(1).normal(size=400), 50) is None
 
 
+def test_detect_period_is_not_fooled_by_short_noise_or_multiples():
+    """Chance peaks on short series used to pass as periods (45 % of 42-point white-noise draws,
+    22 % of 42-point random walks), and a noisy monthly series often reported 24 or 36 (57 % right)."""
+    draws = [np.random.default_rng(k) for k in range(200)]
+    noise = [detect_period(r.normal(size=42), 200) for r in draws]
+    walks = [detect_period(np.cumsum(r.normal(0.3, 2, 42)), 200) for r in draws]
+    assert sum(p is not None for p in noise) <= 6 and sum(p is not None for p in walks) <= 6
+    t = np.arange(300)
+    seasonal = [detect_period(np.sin(2 * np.pi * t / 12) + np.random.default_rng(k).normal(0, 0.7, 300), 200)
+                for k in range(100)]
+    assert sum(p == 12 for p in seasonal) >= 75, sorted(set(seasonal) - {12})
+
+
 def test_recursive_forecast_feeds_predictions_back():
     class AddOne(torch.nn.Module):  # in `last` scaling, predicting +1 change means y = last + 1
         def forward(self, x):
