@@ -4,8 +4,11 @@
 
 Series: monthly airline passengers (real, shipped in rnnlab/data/samples), and generated stand-ins:
 trend + yearly season + noise (monthly), a noisy cycle of irregular length (annual, sunspot-like),
-a short annual series near a random walk, and a smooth series with a level shift. For each: test
-MAE, mean over the seeds, of
+two short annual series near a random walk (a plain walk with a small drift; a walk whose steps
+carry momentum, AR(0.5) increments), and two series with a level shift (a smooth curve; AR(0.9)
+noise around a level). The plain walk and the noisy level shift leave almost nothing to learn
+beyond the last value: there only a tie with persistence is honest. For each: test MAE, mean over
+the seeds, of
 - old defaults: hidden 32, 30 epochs, last-step loss, lookback 50, no shrink, the old scaler rule
   (Dickey-Fuller with the maximum lag count; zscore when mean-reverting); "refused" where 50 is too long;
 - new defaults: the app's defaults with the lookback it suggests for an upload;
@@ -52,7 +55,20 @@ def series() -> dict[str, SeriesData]:
     for i in range(300):
         ar = 0.9 * ar + rng.normal(0, 0.5)
         level[i] = 20 + (10 if i >= 180 else 0) + ar
-    out["level shift (smooth)"] = SeriesData(level[:, None], ["shifted"])
+    out["level shift (noisy)"] = SeriesData(level[:, None], ["shifted"])
+    # Added later (issue 10's "near a random walk" and "smooth", taken literally); a fresh generator,
+    # so the series above keep their values.
+    rng = np.random.default_rng(2026)
+    steps = np.zeros(60)
+    for i in range(1, 60):
+        steps[i] = 0.3 + 0.5 * (steps[i - 1] - 0.3) + rng.normal(0, 2)
+    out["short momentum walk (annual, 60)"] = SeriesData((100 + np.cumsum(steps))[:, None], ["momentum"])
+    t, ar, smooth = np.arange(300), 0.0, np.zeros(300)
+    for i in range(300):
+        ar = 0.95 * ar + rng.normal(0, 0.15)
+        smooth[i] = ar
+    smooth += 20 + 2 * np.sin(2 * np.pi * t / 37) + 1.5 * np.sin(2 * np.pi * t / 83 + 1) + 10 * (t >= 180)
+    out["level shift (smooth)"] = SeriesData(smooth[:, None], ["smooth_shift"])
     return out
 
 
