@@ -14,6 +14,7 @@ from rnnlab.errors import ConfigError
 
 ADF_MAX_POINTS = 20_000  # the unit-root test looks at the last this-many training points (cost)
 DF_CRITICAL_5PC = -2.86  # (augmented) Dickey-Fuller critical value (constant, no trend), 5 % level
+ADF_SHORT = 60  # below this many points the test (lags by AIC) rejects a true random walk about twice as often
 
 
 def adf(y: np.ndarray, maxlag: int | None = None) -> tuple[float, int]:
@@ -87,8 +88,11 @@ def choose_scaler(x_train: np.ndarray, panel: bool, series_train: np.ndarray | N
     if t > DF_CRITICAL_5PC:
         return "last", (f"the training part wanders like a random walk ({test} > {DF_CRITICAL_5PC}{on}), "
                         "so the model predicts changes from the last value")
+    caution = "" if len(recent) >= ADF_SHORT else (
+        f"; on {len(recent)} points this test calls up to one random walk in ten mean-reverting: if later "
+        "values leave the training range, choose `last` (the shrink toward persistence also guards this)")
     return "minmax", (f"the training part is mean-reverting ({test}{on}), so values are scaled to "
-                      "[0, 1] over the training range")
+                      f"[0, 1] over the training range{caution}")
 
 
 @dataclass
