@@ -9,63 +9,9 @@ import json
 import math
 import sys
 
-from rnnlab.config import (CELLS, DECIMALS, DEVICES, INITS, LOSSES, MISSING, OPTIMIZERS, SCALERS, SHRINKS,
-                           THOUSANDS,
-                           DataConfig, ModelConfig, RunConfig, TrainConfig)
+from rnnlab.config import PARTS, RunConfig, cli_fields, flag
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
-
-# flag -> (config part, field); flags default to None so presets are only overridden when given
-FLAGS = {
-    "data": ("data", "generator"), "csv": ("data", "csv_path"), "column": ("data", "column"),
-    "date_column": ("data", "date_column"), "samples": ("data", "samples"),
-    "length": ("data", "length"), "lookback": ("data", "lookback"), "horizon": ("data", "horizon"),
-    "scaler": ("data", "scaler"), "test_fraction": ("data", "test_fraction"),
-    "val_fraction": ("data", "val_fraction"), "missing": ("data", "missing"),
-    "decimal": ("data", "decimal"), "thousands": ("data", "thousands"), "data_seed": ("data", "data_seed"),
-    "cell": ("model", "cell"), "hidden": ("model", "hidden"), "layers": ("model", "layers"),
-    "dropout": ("model", "dropout"), "init": ("model", "init"), "init_gain": ("model", "init_gain"),
-    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "lr"),
-    "optimizer": ("train", "optimizer"), "clip": ("train", "clip"), "seed": ("train", "seed"),
-    "device": ("train", "device"), "patience": ("train", "patience"),
-    "weight_decay": ("train", "weight_decay"), "loss": ("train", "loss"), "shrink": ("train", "shrink"),
-    "highway": ("model", "highway"),
-    "max_seconds": ("train", "max_seconds"),
-}
-_PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-# typed flags: (flag, type); the help text is the config field's own comment (one source)
-_TYPED = [("samples", int), ("length", int), ("lookback", int), ("horizon", int),
-          ("test-fraction", float), ("val-fraction", float), ("data-seed", int), ("hidden", int),
-          ("layers", int), ("dropout", float), ("init-gain", float), ("epochs", int), ("batch-size", int),
-          ("lr", float), ("clip", float), ("seed", int), ("patience", int), ("weight-decay", float),
-          ("max-seconds", float)]
-_CHOICES = {"scaler": SCALERS, "missing": MISSING, "decimal": DECIMALS, "thousands": THOUSANDS,
-            "cell": CELLS, "init": INITS, "optimizer": OPTIMIZERS, "device": DEVICES, "loss": LOSSES,
-            "shrink": SHRINKS}
-
-
-def field_help(flag: str) -> str:
-    """The comment on the config field a flag sets, with its default (see config.py)."""
-    part, name = FLAGS[flag.replace("-", "_")]
-    default = getattr(_PARTS[part](), name)
-    return f"{FIELD_DOCS.get((part, name), '')} (default {default!r})".strip()
-
-
-def _field_docs() -> dict[tuple[str, str], str]:
-    """(part, field) -> the `# comment` written after the field in config.py."""
-    import inspect
-    import re
-    docs = {}
-    for part, cls in _PARTS.items():
-        for line in inspect.getsource(cls).splitlines():
-            m = re.match(r"\s+(\w+): [^=]+= .*?  # (.*)$", line)
-            if m:
-                docs[(part, m.group(1))] = m.group(2).replace("%", "%%")
-    return docs
-
-
-FIELD_DOCS = _field_docs()
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse prints usage + message otherwise)
@@ -90,27 +36,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_run_flags(t: argparse.ArgumentParser) -> None:
-    """The flags that describe one run (train; tune starts from them)."""
+    """The flags that describe one run (train; tune starts from them), generated from the config
+    fields' metadata (rnnlab/config.py): every flag defaults to None, so a preset is overridden only
+    by the flags given."""
+    for part, f in cli_fields():
+        t.add_argument(f"--{flag(f)}", **_flag_kwargs(part, f))
     add = t.add_argument
-    add("--data", metavar="GENERATOR", help="synthetic generator: " + ", ".join(_generators()) + " (default sales)")
-    add("--csv", metavar="PATH", help="CSV file to load instead of a generator")
-    add("--column", metavar="NAME", help="CSV target column (default: the first numeric column "
-                                          "that is not a date or a row counter)")
-    add("--date-column", metavar="NAME", help="CSV date column (default: detected from names and "
-                                              "values; an empty string means none)")
-    add("--inputs", metavar="A,B", help="extra CSV input columns, comma separated")
-    add("--param", action="append", default=[], metavar="NAME=VALUE",
-        help="generator parameter, repeatable (see the Data page for each generator's parameters)")
-    for flag, typ in _TYPED:
-        add(f"--{flag}", type=typ, help=field_help(flag))
-    for flag, choices in _CHOICES.items():
-        add(f"--{flag}", choices=choices, metavar="{" + "|".join(choices) + "}", help=field_help(flag))
-    add("--highway", action=argparse.BooleanOptionalAction, default=None, help=field_help("highway"))
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
     add("--threads", type=int, metavar="N", help="CPU threads for training (default: from the model size and "
                                                  "the idle cores; torch's own default takes every core)")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+
+
+def _flag_kwargs(part: str, f) -> dict:
+    """argparse keywords for one config field: its type from the default, choices, help, metavar."""
+    default = getattr(PARTS[part](), f.name)
+    help_ = f.metadata["help"].replace("%", "%%")
+    if f.name == "generator":
+        help_ += ": " + ", ".join(_generators())
+    plain = default is None or isinstance(default, (list, dict))
+    kw = {"help": help_ if plain else f"{help_} (default {default!r})"}
+    if f.metadata.get("metavar"):
+        kw["metavar"] = f.metadata["metavar"]
+    if isinstance(default, dict):
+        return {**kw, "action": "append", "default": []}
+    if isinstance(default, bool):
+        return {**kw, "action": argparse.BooleanOptionalAction, "default": None}
+    if f.metadata.get("choices"):
+        choices = f.metadata["choices"]
+        return {**kw, "choices": choices, "metavar": "{" + "|".join(choices) + "}"}
+    if isinstance(default, (int, float)):
+        return {**kw, "type": type(default)}
+    return kw
 
 
 def _generators() -> list[str]:
@@ -121,21 +79,28 @@ def _generators() -> list[str]:
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Defaults, then the preset, then every flag that was given."""
     d = preset_dict(args.preset) if args.preset else RunConfig().to_dict()
-    for flag, (part, name) in FLAGS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            d[part][name] = value
-    if args.inputs:
-        d["data"]["inputs"] = [c.strip() for c in args.inputs.split(",") if c.strip()]
-    params = dict(d["data"].get("params", {}))
-    for item in args.param:
+    for part, f in cli_fields():
+        value = getattr(args, flag(f).replace("-", "_"), None)
+        if f.name == "params":
+            d[part][f.name] = {**d[part].get("params", {}), **_params(value or [])}
+        elif f.name == "inputs":
+            if value:
+                d[part][f.name] = [c.strip() for c in value.split(",") if c.strip()]
+        elif value is not None:
+            d[part][f.name] = value
+    return RunConfig.from_dict(d).validate()
+
+
+def _params(items: list[str]) -> dict[str, float]:
+    """--param NAME=NUMBER items as a dict."""
+    params = {}
+    for item in items:
         name, sep, value = item.partition("=")
         try:
             params[name.strip()] = float(value)
         except ValueError:
             raise ConfigError(f"--param expects NAME=NUMBER (got {item!r}).") from None
-    d["data"]["params"] = params
-    return RunConfig.from_dict(d).validate()
+    return params
 
 
 def _clean(obj):

@@ -1,6 +1,7 @@
 """Typed run configuration: data + model + training, validated, and round-tripped to dict/JSON/URL."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -32,77 +33,113 @@ DECIMALS: tuple[str, ...] = get_args(Decimal)
 THOUSANDS: tuple[str, ...] = get_args(Thousands)
 
 
-def _choice(value, choices: tuple[str, ...], what: str) -> None:
-    if value not in choices:
-        raise ConfigError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}.")
+def setting(default=None, help: str = "", *, factory=None, choices: tuple[str, ...] | None = None,
+            limits: tuple[float, float] | None = None, flag: str | None = None, label: str | None = None,
+            metavar: str | None = None, cli: bool = True):
+    """A config field with its contract in one place: `help` (CLI help and docs), `choices`, `limits`
+    (inclusive; a list field's limits bound its length), the CLI `flag` (default: the field's name
+    with dashes) and its `metavar`, the `label` used in messages, and `cli=False` for a field the
+    CLI does not set. The CLI's flags, the limit checks and the pages'
+    widget bounds are all generated from this metadata."""
+    meta = {"help": help, "choices": choices, "limits": limits, "flag": flag, "label": label,
+            "metavar": metavar, "cli": cli}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
-# Limits that keep one user from exhausting a shared server; each refusal names the limit.
-LIMITS = {
-    "length": (10, 2_000_000),  # points in a generated series
-    "samples": (10, 200_000),  # independent windows of a panel generator
-    "data_seed": (0, 2**32 - 1),
-    "lookback": (1, 5_000),
-    "horizon": (1, 500),
-    "inputs": (0, 64),  # extra input columns
-    "hidden": (1, 2_048),
-    "layers": (1, 8),
-    "epochs": (1, 100_000),
-    "batch_size": (1, 65_536),
-    "seed": (0, 2**32 - 1),
-    "patience": (0, 100_000),
-    "probe_every": (-1, 1_000_000),
-}
-FLOAT_LIMITS = {
-    "val_fraction": (0.0, 0.8), "test_fraction": (0.0, 0.8), "dropout": (0.0, 0.99), "init_gain": (0.0, 100.0),
-    "lr": (0.0, 1000.0), "momentum": (0.0, 1.0), "weight_decay": (0.0, 10.0), "clip": (0.0, 1e6),
-    "max_seconds": (0.0, 7 * 24 * 3600.0),
-}
+def cli_fields() -> list[tuple[str, dataclasses.Field]]:
+    """(part, field) for every field the CLI sets, in declaration order."""
+    return [(part, f) for part, cls in PARTS.items() for f in fields(cls) if f.metadata.get("cli", True)]
 
 
-_LABELS = {"lr": "learning rate", "hidden": "hidden size", "inputs": "number of input columns"}
+def label(f: dataclasses.Field) -> str:
+    return f.metadata.get("label") or f.name.replace("_", " ")
+
+
+def flag(f: dataclasses.Field) -> str:
+    """The CLI flag that sets a field, without the leading dashes."""
+    return f.metadata.get("flag") or f.name.replace("_", "-")
 
 
 def check_limits(obj) -> None:
-    """Every integer and float field of a config part inside its documented limits (and finite)."""
+    """Every field of a config part inside its declared choices and limits (numbers finite)."""
     for f in fields(obj):
-        value, label = getattr(obj, f.name), _LABELS.get(f.name, f.name.replace("_", " "))
-        if f.name in LIMITS:
-            lo, hi = LIMITS[f.name]
-            n = len(value) if f.name == "inputs" else value
-            if isinstance(n, bool) or not isinstance(n, int):
-                raise ConfigError(f"{label} must be a whole number (got {value!r}).")
-            if not lo <= n <= hi:
-                raise ConfigError(f"{label} must be between {lo:,} and {hi:,} (got {n:,}).")
-        elif f.name in FLOAT_LIMITS:
-            lo, hi = FLOAT_LIMITS[f.name]
+        value, lim, choices = getattr(obj, f.name), f.metadata.get("limits"), f.metadata.get("choices")
+        if choices is not None and value not in choices:
+            raise ConfigError(f"unknown {label(f)} {value!r}; choose one of {', '.join(choices)}.")
+        if lim is None:
+            continue
+        lo, hi = lim
+        if isinstance(f.default, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConfigError(f"{label} must be a finite number (got {value!r}).")
+                raise ConfigError(f"{label(f)} must be a finite number (got {value!r}).")
             if not lo <= value <= hi:
-                raise ConfigError(f"{label} must be between {lo:g} and {hi:g} (got {value:g}).")
+                raise ConfigError(f"{label(f)} must be between {lo:g} and {hi:g} (got {value:g}).")
+            continue
+        n = len(value) if isinstance(value, list) else value
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ConfigError(f"{label(f)} must be a whole number (got {value!r}).")
+        if not lo <= n <= hi:
+            raise ConfigError(f"{label(f)} must be between {lo:,} and {hi:,} (got {n:,}).")
+
+
+def field_of(part: str, name: str) -> dataclasses.Field:
+    """The dataclass field `name` of config part `part` ("data", "model" or "train")."""
+    return next(f for f in fields(PARTS[part]) if f.name == name)
+
+
+def bounds(part: str, name: str) -> tuple[float, float]:
+    """(low, high) of a numeric field in the field's own type, for widgets: the limits the check enforces."""
+    f = field_of(part, name)
+    cast = float if isinstance(f.default, float) else int
+    lo, hi = f.metadata["limits"]
+    return cast(lo), cast(hi)
+
+
+def field_help(part: str, name: str) -> str:
+    """The help text declared with a field."""
+    return field_of(part, name).metadata["help"]
+
+
+SEED_MAX = 2**32 - 1
 
 
 @dataclass
 class DataConfig:
     """Where the series comes from and how it is cut into windows."""
 
-    generator: str = "sales"  # name of a synthetic generator (see rnnlab.data.generators.GENERATORS)
-    csv_path: str | None = None  # a CSV file to load instead of a generator
-    column: str | None = None  # CSV target column; None: the first numeric column
-    date_column: str | None = None  # CSV date column; None: detected from names and values; "": none
-    inputs: list[str] = field(default_factory=list)  # extra CSV columns fed to the model as inputs
-    missing: Missing = "interpolate"  # CSV gaps: interpolate (linear), drop the rows, or refuse the file
-    decimal: Decimal = "auto"  # CSV decimal mark; auto: decided per column from its own values
-    thousands: Thousands = "auto"  # CSV thousands separator; auto: per column; none: digits only
-    length: int = 1000  # points in a generated single series
-    samples: int = 1000  # independent windows for panel generators (seed-sales, delay, adding)
-    params: dict[str, float] = field(default_factory=dict)  # generator parameters overriding its defaults
-    data_seed: int = 0  # seed of the generator, so the same series comes back
-    lookback: int = 50  # L: past time steps the model sees
-    horizon: int = 1  # H: future steps predicted at once (direct multi-output)
-    scaler: ScalerKind = "auto"  # auto: chosen from the training part only (last for wandering series, else zscore)
-    val_fraction: float = 0.1  # chronological share held out for validation / early stopping
-    test_fraction: float = 0.2  # chronological share at the end held out for the final test
+    generator: str = setting("sales", "synthetic generator",
+                             flag="data", metavar="GENERATOR")
+    csv_path: str | None = setting(None, "CSV file to load instead of a generator", flag="csv",
+                                   metavar="PATH")
+    column: str | None = setting(None, "CSV target column (default: the first numeric column that is not "
+                                       "a date or a row counter)", metavar="NAME")
+    date_column: str | None = setting(None, "CSV date column (default: detected from names and values; "
+                                            "an empty string means none)", metavar="NAME")
+    inputs: list[str] = setting(help="extra CSV input columns fed to the model, comma separated",
+                                factory=list, limits=(0, 64), label="number of input columns", metavar="A,B")
+    missing: Missing = setting("interpolate", "CSV gaps: interpolate (linear), drop the rows, or refuse "
+                                              "the file", choices=MISSING, label="missing-value policy")
+    decimal: Decimal = setting("auto", "CSV decimal mark; auto: decided per column from its own values",
+                               choices=DECIMALS, label="decimal mark")
+    thousands: Thousands = setting("auto", "CSV thousands separator; auto: per column; none: digits only",
+                                   choices=THOUSANDS, label="thousands separator")
+    length: int = setting(1000, "points in a generated single series", limits=(10, 2_000_000))
+    samples: int = setting(1000, "independent windows for panel generators (seed-sales, delay, adding)",
+                           limits=(10, 200_000))
+    params: dict[str, float] = setting(help="generator parameters overriding its defaults (--param "
+                                            "NAME=VALUE, repeatable)", factory=dict, flag="param",
+                                       metavar="NAME=VALUE")
+    data_seed: int = setting(0, "seed of the generator, so the same series comes back", limits=(0, SEED_MAX))
+    lookback: int = setting(50, "L: past time steps the model sees", limits=(1, 5_000))
+    horizon: int = setting(1, "H: future steps predicted at once (direct multi-output)", limits=(1, 500))
+    scaler: ScalerKind = setting("auto", "auto: chosen from the training part only (last for wandering "
+                                         "series, else minmax; see docs/recipe.md)", choices=SCALERS)
+    val_fraction: float = setting(0.1, "chronological share held out for validation / early stopping",
+                                  limits=(0.0, 0.8))
+    test_fraction: float = setting(0.2, "chronological share at the end held out for the final test",
+                                   limits=(0.0, 0.8))
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -110,10 +147,6 @@ class DataConfig:
         for name, v in self.params.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ConfigError(f"generator parameter {name} must be a finite number (got {v!r}).")
-        _choice(self.scaler, SCALERS, "scaler")
-        _choice(self.missing, MISSING, "missing-value policy")
-        _choice(self.decimal, DECIMALS, "decimal mark")
-        _choice(self.thousands, THOUSANDS, "thousands separator")
         if self.decimal != "auto" and self.decimal == self.thousands:
             raise ConfigError(f"the decimal mark and the thousands separator cannot both be {self.decimal!r}.")
         if not 0 < self.test_fraction < 1:
@@ -127,18 +160,19 @@ class DataConfig:
 class ModelConfig:
     """The recurrent network: one class for every cell."""
 
-    cell: Cell = "lstm"  # rnn (tanh), rnn-relu, lstm or gru
-    hidden: int = 64  # units per recurrent layer
-    layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # dropout between stacked layers (torch ignores it for one layer)
-    init: Init = "default"  # default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)
-    init_gain: float = 1.0  # scale of W_hh for orthogonal / identity init; >1 makes gradients explode
-    highway: bool = False  # add a linear autoregression over the lookback, trained jointly (LSTNet)
+    cell: Cell = setting("lstm", "rnn (tanh), rnn-relu, lstm or gru", choices=CELLS)
+    hidden: int = setting(64, "units per recurrent layer", limits=(1, 2_048), label="hidden size")
+    layers: int = setting(1, "stacked recurrent layers", limits=(1, 8))
+    dropout: float = setting(0.0, "dropout between stacked layers (torch ignores it for one layer)",
+                             limits=(0.0, 0.99))
+    init: Init = setting("default", "default (torch's uniform), orthogonal W_hh, or identity W_hh (IRNN)",
+                         choices=INITS)
+    init_gain: float = setting(1.0, "scale of W_hh for orthogonal / identity init; >1 makes gradients "
+                                    "explode", limits=(0.0, 100.0))
+    highway: bool = setting(False, "add a linear autoregression over the lookback, trained jointly (LSTNet)")
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
-        _choice(self.cell, CELLS, "cell")
-        _choice(self.init, INITS, "init")
         check_limits(self)
         if self.init_gain <= 0:
             raise ConfigError(f"init gain must be positive (got {self.init_gain}).")
@@ -148,30 +182,38 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 100  # passes over the training data (small real series need many optimizer steps)
-    batch_size: int = 32  # windows per optimizer step
-    lr: float = 1e-3  # learning rate
-    optimizer: Optimizer = "adam"  # adam, sgd (with momentum) or rmsprop
-    momentum: float = 0.9  # SGD momentum (ignored by the others)
-    weight_decay: float = 0.0  # L2 penalty applied by the optimizer
-    clip: float = 1.0  # max global gradient norm; 0 turns clipping off
-    patience: int = 0  # early stopping: epochs without val improvement; 0 = off
-    seed: int = 0  # seed of weights and batch order: same seed, same history on CPU
-    device: Device = "auto"  # auto (cuda > mps > cpu), cpu, cuda or mps
-    max_seconds: float = 0.0  # stop once training has taken this long (a CPU budget); 0 = no limit
-    probe_every: int = 0  # diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost <= ~10 % of time)
-    loss: Loss = "auto"  # last: loss on the window's last step; every: after every step of longer training sequences; auto: every for one series (see README)
-    shrink: Shrink = "auto"  # auto: a one-series network that lost to repeating the last value on validation is blended toward it (see README); off: never
+    epochs: int = setting(100, "passes over the training data (small real series need many optimizer "
+                               "steps)", limits=(1, 100_000))
+    batch_size: int = setting(32, "windows per optimizer step", limits=(1, 65_536))
+    lr: float = setting(1e-3, "learning rate", limits=(0.0, 1000.0), label="learning rate")
+    optimizer: Optimizer = setting("adam", "adam, sgd (with momentum) or rmsprop", choices=OPTIMIZERS)
+    momentum: float = setting(0.9, "SGD momentum (ignored by the others)", limits=(0.0, 1.0), cli=False)
+    weight_decay: float = setting(0.0, "L2 penalty applied by the optimizer", limits=(0.0, 10.0))
+    clip: float = setting(1.0, "max global gradient norm; 0 turns clipping off", limits=(0.0, 1e6))
+    patience: int = setting(0, "early stopping: epochs without val improvement; 0 = off",
+                            limits=(0, 100_000))
+    seed: int = setting(0, "seed of weights and batch order: same seed, same history on CPU",
+                        limits=(0, SEED_MAX))
+    device: Device = setting("auto", "auto (cuda > mps > cpu), cpu, cuda or mps", choices=DEVICES)
+    max_seconds: float = setting(0.0, "stop once training has taken this long (a CPU budget); 0 = no limit",
+                                 limits=(0.0, 7 * 24 * 3600.0))
+    probe_every: int = setting(0, "diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost "
+                                  "<= 5 % of time)", limits=(-1, 1_000_000), cli=False)
+    loss: Loss = setting("auto", "last: loss on the window's last step; every: after every step of longer "
+                                 "training sequences; auto: every for one series (see docs/recipe.md)",
+                         choices=LOSSES)
+    shrink: Shrink = setting("auto", "auto: a one-series network that lost to repeating the last value on "
+                                     "validation is blended toward it (see docs/recipe.md); off: never",
+                             choices=SHRINKS)
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
         check_limits(self)
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
-        _choice(self.optimizer, OPTIMIZERS, "optimizer")
-        _choice(self.loss, LOSSES, "loss")
-        _choice(self.shrink, SHRINKS, "shrink")
-        _choice(self.device, DEVICES, "device")
+
+
+PARTS: dict[str, type] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 
 
 @dataclass
@@ -193,12 +235,16 @@ class RunConfig:
         """Plain nested dict (JSON-safe)."""
         return dataclasses.asdict(self)
 
+    def copy(self) -> "RunConfig":
+        """An independent copy (lists and dicts included)."""
+        return copy.deepcopy(self)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         """Inverse of to_dict; unknown keys raise ConfigError instead of being silently dropped."""
         parts = {}
         for f in fields(cls):
-            sub_cls = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[f.name]
+            sub_cls = PARTS[f.name]
             sub = dict(d.get(f.name, {}))
             known = {g.name for g in fields(sub_cls)}
             unknown = set(sub) - known

@@ -1,7 +1,7 @@
 """The Train page's settings form: model and training widgets, each bound to the widget store."""
 import streamlit as st
 
-from rnnlab.config import CELLS, INITS, LOSSES, OPTIMIZERS, SHRINKS
+from rnnlab.config import CELLS, INITS, LOSSES, OPTIMIZERS, SHRINKS, bounds, field_help
 from ui import store
 from ui.store import bind, key
 
@@ -11,28 +11,36 @@ LOSS_WORDS = {"auto": "auto (every step for one series)", "last": "last step of 
               "every": "every step of a sequence"}
 
 
+def number(where, label: str, part: str, name: str, **kw) -> None:
+    """A number widget for one config field: its lower bound and help from the field's metadata
+    (rnnlab/config.py). No upper bound on the widget: a value past the limit (typed, or from a link)
+    gets the config check's message at Train, where a widget past its max would raise instead."""
+    kw.setdefault("help", field_help(part, name))
+    where.number_input(label, bounds(part, name)[0], None, **bind(key(part, name)), **kw)
+
+
 def settings_ui() -> None:
     left, right = st.columns(2)
     with left.container(border=True):
         st.markdown("**Model**")
         c = st.columns(3)
         c[0].selectbox("Cell", CELLS, **bind(key("model", "cell")))
-        c[1].number_input("Hidden units", 1, None, **bind(key("model", "hidden")))
-        c[2].number_input("Layers", 1, None, **bind(key("model", "layers")))
+        number(c[1], "Hidden units", "model", "hidden")
+        number(c[2], "Layers", "model", "layers")
         c = st.columns(3)
-        c[0].number_input("Dropout", 0.0, None, step=0.1, **bind(key("model", "dropout")))
+        number(c[0], "Dropout", "model", "dropout", step=0.1)
         c[1].selectbox("Initialisation", INITS, **bind(key("model", "init")))
-        c[2].number_input("W_hh gain", 0.0, None, step=0.05, **bind(key("model", "init_gain")),
-                          help="scale of orthogonal / identity W_hh; above 1 gradients explode")
+        number(c[2], "W_hh gain", "model", "init_gain", step=0.05,
+               help="scale of orthogonal / identity W_hh; above 1 gradients explode")
         c = st.columns([2, 1], vertical_alignment="bottom")
         c[0].checkbox("Linear highway", **bind(key("model", "highway")),
                       help="add a linear autoregression over the lookback, trained with the network "
                            "(LSTNet): the network learns what a linear model misses")
         c[1].selectbox("Shrink", SHRINKS, **bind(key("train", "shrink")),
-                       help="auto: a network that predicts changes from the last value (scaler last or diff) "
-                            "and did worse than simply repeating the last value on validation is shrunk "
-                            "toward it after training (the factor is fitted on validation; 0 = repeat the "
-                            "last value); off: keep the trained network as it is")
+                       help="auto: a network trained on one series that did worse than simply repeating the "
+                            "last value on validation is shrunk toward it after training, whatever the "
+                            "scaler (the factor is fitted on validation; 0 = repeat the last value); "
+                            "off: keep the trained network as it is")
     with right.container(border=True):
         st.markdown("**Training**")
         c = st.columns(3)
@@ -40,12 +48,12 @@ def settings_ui() -> None:
         if store.value(key("train", "lr")) not in LRS:
             store.put(key("train", "lr"), min(LRS, key=lambda v: abs(v - store.value(key("train", "lr")))))
         c[1].select_slider("Learning rate", LRS, **bind(key("train", "lr")), format_func=lambda v: f"{v:g}")
-        c[2].number_input("Epochs", 1, None, **bind(key("train", "epochs")))
+        number(c[2], "Epochs", "train", "epochs")
         c = st.columns(4)
-        c[0].number_input("Batch size", 1, None, **bind(key("train", "batch_size")))
-        c[1].number_input("Clip norm", 0.0, None, step=0.5, **bind(key("train", "clip")), help="0 = off")
-        c[2].number_input("Patience", 0, None, **bind(key("train", "patience")), help="early stopping; 0 = off")
-        c[3].number_input("Seed", 0, None, **bind(key("train", "seed")))
+        number(c[0], "Batch size", "train", "batch_size")
+        number(c[1], "Clip norm", "train", "clip", step=0.5, help="0 = off")
+        number(c[2], "Patience", "train", "patience", help="early stopping; 0 = off")
+        number(c[3], "Seed", "train", "seed")
         c = st.columns(2)
         c[0].selectbox("Loss", LOSSES, **bind(key("train", "loss")), format_func=LOSS_WORDS.get,
                        help="every step: the network predicts the next value after every step of longer "

@@ -8,6 +8,7 @@ from rnnlab.data.generators import GENERATORS
 from rnnlab.errors import RnnlabError
 from rnnlab.experiment import resolve_loss
 from ui import dataset, recipe, settings, show, store
+from ui.forms import number
 from ui.store import bind, key
 
 SCALER_WORDS = {
@@ -28,10 +29,10 @@ def generate_ui() -> None:
     spec = GENERATORS[store.value(key("data", "generator"))]
     cols = st.columns(3)
     if spec.kind == "panel":
-        cols[0].number_input("Samples", 20, None, step=100, **bind(key("data", "samples")))
+        number(cols[0], "Samples", "data", "samples", step=100)
     else:
-        cols[0].number_input("Length (points)", 50, None, step=100, **bind(key("data", "length")))
-    cols[1].number_input("Data seed", 0, None, **bind(key("data", "data_seed")))
+        number(cols[0], "Length (points)", "data", "length", step=100)
+    number(cols[1], "Data seed", "data", "data_seed")
     for i, (name, p) in enumerate(spec.params.items()):
         k = f"w_param_{spec.name}__{name}"
         cast = int if p.integer else float
@@ -87,8 +88,8 @@ def upload_ui() -> bool:
 
 def windows_ui(panel: bool) -> None:
     c = st.columns(5)
-    c[0].number_input("Lookback L", 1, None, **bind(key("data", "lookback")), help="past steps the model sees")
-    c[1].number_input("Horizon H", 1, None, **bind(key("data", "horizon")), disabled=panel,
+    number(c[0], "Lookback L", "data", "lookback", help="past steps the model sees")
+    number(c[1], "Horizon H", "data", "horizon", disabled=panel,
                       help="future steps predicted at once")
     c[2].slider("Validation share", 0.0, 0.4, step=0.05, **bind(key("data", "val_fraction")))
     c[3].slider("Test share", 0.05, 0.5, step=0.05, **bind(key("data", "test_fraction")))
