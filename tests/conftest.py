@@ -17,6 +17,13 @@ def tiny_config() -> RunConfig:
     return cfg
 
 
+def pytest_collection_modifyitems(items):
+    """Every test in a browser test module is marked `browser` (deselect with -m "not browser")."""
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1].startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failed browser test reports what CI otherwise loses: a screenshot of every open page

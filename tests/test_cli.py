@@ -20,6 +20,7 @@ def cli(*args, check=True):
     return proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_keras_tutorial_reaches_persistence_floor(seed):
     """The classic SimpleRNN(50) demo: with the default scaler it matches the best possible predictor."""
@@ -34,6 +35,7 @@ def test_keras_tutorial_reaches_persistence_floor(seed):
     assert r["test"]["mse"] <= 1.05 * r["baselines"]["persistence"]["mse"]
 
 
+@pytest.mark.slow
 def test_no_scaling_is_what_went_wrong_in_the_tutorial():
     """Without scaling (the tutorial's mistake) the same network is far from the floor."""
     r = json.loads(cli("train", "--preset", "keras-classic", "--scaler", "none", "--epochs", "5",
@@ -50,6 +52,7 @@ def test_no_scaling_is_what_went_wrong_in_the_tutorial():
     (["--param", "period"], "NAME=NUMBER"),
     (["--threads", "0"], "threads must be between 1"),
 ])
+@pytest.mark.slow
 def test_bad_input_exit_2_one_line(args, words):
     proc = cli("train", *args, "--json", check=False)
     assert proc.returncode == 2
@@ -58,6 +61,7 @@ def test_bad_input_exit_2_one_line(args, words):
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_csv_run_and_save(tmp_path):
     dates = pd.date_range("2023-01-01", periods=120, freq="D")
     v = 50 + 10 * np.sin(np.arange(120) * 2 * np.pi / 7)
@@ -74,12 +78,14 @@ def test_csv_run_and_save(tmp_path):
     assert cfg.data.lookback == 14 and history == r["history"] and scaler.kind == r["scaler"]
 
 
+@pytest.mark.slow
 def test_human_output():
     out = cli("train", "--data", "sine", "--length", "200", "--lookback", "10", "--epochs", "1",
               "--hidden", "4", "--device", "cpu")
     assert "persistence" in out.stdout and "epoch 1" in out.stderr
 
 
+@pytest.mark.slow
 def test_memory_command_json():
     out = cli("memory", "--cells", "gru", "--lags", "2,3", "--budget", "0.5", "--samples", "200",
               "--hidden", "8", "--json")
@@ -127,6 +133,7 @@ def test_contradictions_refused_before_training(capsys, args, words):
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
 
 
+@pytest.mark.slow
 def test_decimal_override_reads_an_ambiguous_file(tmp_path, capsys):
     """`1.234` alone could be 1.234 or 1234: the guess is flagged, and --thousands . settles it."""
     dates = pd.date_range("2024-01-01", periods=60)

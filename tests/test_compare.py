@@ -1,4 +1,5 @@
 """The race of cells and its scoreboard, against hand-made results."""
+import pytest
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
 from rnnlab.config import RunConfig
 
@@ -29,6 +30,7 @@ def test_scoreboard_names_the_winner_and_a_better_baseline():
     assert scoreboard({"a": None})[1] == "No run has finished yet."
 
 
+@pytest.mark.slow
 def test_compare_figures_have_one_trace_set_per_run():
     hist = [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9}, {"epoch": 2, "train_loss": 0.5, "val_loss": 0.6}]
     assert len(compare_loss_figure({"a": hist, "b": hist}).data) == 4
@@ -39,6 +41,7 @@ def test_compare_figures_have_one_trace_set_per_run():
     assert len(fig.data) == 2 and fig.layout.yaxis.type == "log"
 
 
+@pytest.mark.slow
 def test_compare_page_races_three_cells_and_names_the_winner():
     import time
     from pathlib import Path

@@ -205,6 +205,7 @@ def test_ambiguous_month_day_order_is_flagged():
     assert any("fit both" in n for n in d.notes)
 
 
+@pytest.mark.slow
 def test_endless_device_is_refused_by_size_while_reading():
     import time
     t = time.perf_counter()
@@ -213,6 +214,7 @@ def test_endless_device_is_refused_by_size_while_reading():
     assert time.perf_counter() - t < 10
 
 
+@pytest.mark.slow
 def test_fifo_without_writer_is_refused(tmp_path, monkeypatch):
     import os
 

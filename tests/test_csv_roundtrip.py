@@ -90,6 +90,7 @@ def ambiguous(notes: list[str], name: str) -> bool:
                for n in notes)
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_written_tables_load_back_exactly(case):

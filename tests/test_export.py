@@ -40,6 +40,7 @@ def test_round_trip_gives_identical_predictions(good):
     assert scaler.kind and history and cfg.model.hidden == 4
 
 
+@pytest.mark.slow
 def test_zip_bomb_is_refused_after_a_bounded_read(good):
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -29,6 +29,7 @@ def test_job_matches_headless_run(tiny_config, mode):
     assert evaluate(job.setup.model, job.setup.prep)["model"]["mse"] == pytest.approx(expected["test"]["mse"], rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["thread", "process"])
 def test_job_pause_resume_stop(tiny_config, mode):
     tiny_config.train.epochs = 2000
@@ -73,6 +74,7 @@ def test_slots_queue_and_release(tiny_config):
     assert first.join(5) and second.join(5) and slots.in_use == 0
 
 
+@pytest.mark.slow
 def test_registry_stops_jobs_of_sessions_without_heartbeat(tiny_config):
     reg = JobRegistry(grace=0.3, interval=0.05)
     tiny_config.train.epochs = 2000
@@ -127,6 +129,7 @@ def process_gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 def test_stop_ends_a_child_stuck_in_a_probe_within_the_grace(tiny_config):
     tiny_config.train.probe_every = 1
     job = TrainingJob(tiny_config, mode="process", probe_factory=stuck_probe, stop_grace=0.5).start()
@@ -142,6 +145,7 @@ def test_stop_ends_a_child_stuck_in_a_probe_within_the_grace(tiny_config):
     assert time.perf_counter() - t < 0.5 + KILL_GRACE_S + 1.5 and process_gone(job.child_pid)
 
 
+@pytest.mark.slow
 def test_a_paused_job_past_the_limit_stops_frees_its_slot_and_keeps_results(tiny_config):
     tiny_config.train.epochs = 2000
     slots = JobSlots(1)
@@ -174,6 +178,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pause", [False, True], ids=["training", "paused"])
 def test_child_exits_when_its_server_is_killed(pause):
     root = str(Path(__file__).resolve().parent.parent)
@@ -192,6 +197,7 @@ def test_child_exits_when_its_server_is_killed(pause):
         server.kill()
 
 
+@pytest.mark.slow
 def test_child_exits_when_the_forkserver_is_killed():
     """Killing the forkserver orphaned a running child (parent PID 1) that kept training."""
     root = str(Path(__file__).resolve().parent.parent)

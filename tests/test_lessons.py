@@ -49,6 +49,7 @@ def test_every_lesson_has_a_paragraph_with_its_numbers_and_valid_runs():
             assert d == expected  # a raced run differs from the others only by its named changes
 
 
+@pytest.mark.slow
 def test_gated_cells_remember_longer_race_is_won_by_a_gated_cell():
     results = run_lesson("gated-memory")
     rows, line = scoreboard(results)
@@ -58,6 +59,7 @@ def test_gated_cells_remember_longer_race_is_won_by_a_gated_cell():
     assert results["gated: lstm"]["r2"] > 0.95 and results["gated: gru"]["r2"] > 0.95
 
 
+@pytest.mark.slow
 def test_the_keras_mistake_lands_thousands_of_times_above_the_persistence_floor():
     results = run_lesson("keras-mistake")
     unscaled, scaled = results["keras: unscaled (the tutorial)"], results["keras: scaled (rnnlab)"]
@@ -66,12 +68,14 @@ def test_the_keras_mistake_lands_thousands_of_times_above_the_persistence_floor(
     assert scaled["test"]["mse"] < 1.05 * floor
 
 
+@pytest.mark.slow
 def test_clipping_tames_the_exploding_relu_rnn():
     results = run_lesson("exploding")
     assert results["exploding: no clipping"]["test"]["mse"] > 1000 * results["exploding: clipped at 1"]["test"]["mse"]
     assert results["exploding: clipped at 1"]["r2"] > 0.9
 
 
+@pytest.mark.slow
 def test_vanishing_lesson_gradient_fades_by_many_orders_over_40_steps():
     (result,) = run_lesson("vanishing").values()
     g = result["grads"]
@@ -97,6 +101,7 @@ def stop_all(at: AppTest) -> None:
         run.job.join(10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", [s for s in LESSONS if not LESSONS[s].needs_csv])
 def test_lesson_button_starts_its_runs_and_its_link_restores_every_widget(slug):
     at = fresh()
@@ -115,6 +120,7 @@ def test_lesson_button_starts_its_runs_and_its_link_restores_every_widget(slug):
     assert other.session_state["lesson"] == slug
 
 
+@pytest.mark.slow
 def test_a_lesson_link_runs_again_to_the_same_test_metrics():
     at = fresh()
     at.button(key="lesson_keras-mistake").click().run()
@@ -131,6 +137,7 @@ def test_a_lesson_link_runs_again_to_the_same_test_metrics():
         assert again[name].result["test"] == firsts[name].result["test"]  # same seed on CPU: same metrics
 
 
+@pytest.mark.slow
 def test_own_data_lesson_asks_for_a_file_then_races_the_cells_on_it():
     at = fresh()
     at.button(key="lesson_own-data").click().run()
@@ -147,6 +154,7 @@ def test_own_data_lesson_asks_for_a_file_then_races_the_cells_on_it():
     assert at.query_params["source"] in ("csv", ["csv"])
 
 
+@pytest.mark.slow
 def test_home_demo_button_trains_the_classic_demo_at_once():
     at = fresh()
     at.button(key="demo_button").click().run()

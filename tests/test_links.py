@@ -18,6 +18,7 @@ def fresh(query: dict | None = None) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_a_custom_configuration_round_trips_through_its_link():
     at = fresh()
     at.switch_page("views/data.py").run()
@@ -60,6 +61,7 @@ def test_a_broken_link_is_refused_with_a_message_and_defaults_stay(query):
     assert at.session_state["w_model_hidden"] == RunConfig().model.hidden
 
 
+@pytest.mark.slow
 def test_sidebar_offers_the_link_to_copy():
     at = fresh()
     at.switch_page("views/train.py").run()

@@ -1,6 +1,7 @@
 """Load: five sessions press Train at once. Two train (the server's slots), three wait with their
 place in the queue shown; all finish; afterwards no training thread or process is left and the
 server's memory is back within 100 MB of where it started."""
+import pytest
 import threading
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ def session(epochs: int) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_five_sessions_train_at_once_and_leave_nothing_behind():
     warm = session(1)  # pay imports and the forkserver's start before measuring
     warm.button(key="train_button").click().run()

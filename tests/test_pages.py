@@ -47,6 +47,7 @@ def test_home_demo_button_loads_preset_and_opens_train(app):
     assert any(t.value == "Train" for t in app.title)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("generator", sorted(GENERATORS))
 def test_data_page_every_generator(app, generator):
     open_page(app, "data")
@@ -84,6 +85,7 @@ def test_data_page_bad_csv_shows_error_not_traceback(app):
     assert any("not a text file" in e.value for e in app.error)
 
 
+@pytest.mark.slow
 def test_train_page_verdict_is_amber_when_a_baseline_wins(app):
     """Two epochs on a sine: the linear baseline is far better, so no green, and it is named."""
     open_page(app, "data")
@@ -102,6 +104,7 @@ def test_train_page_verdict_is_amber_when_a_baseline_wins(app):
     assert not app.success and any("baseline is better" in w.value for w in app.warning)
 
 
+@pytest.mark.slow
 def test_train_page_verdict_is_green_only_when_the_model_beats_every_baseline(app):
     """The adding problem: baselines cannot see the markers, a trained LSTM can."""
     open_page(app, "data")
@@ -118,6 +121,7 @@ def test_train_page_verdict_is_green_only_when_the_model_beats_every_baseline(ap
     assert any("Beats every baseline" in m.value for m in app.success)
 
 
+@pytest.mark.slow
 def test_train_page_diverged_shows_advice(app):
     open_page(app, "data")
     app.selectbox(key="w_data_generator").set_value("sine").run()
@@ -130,6 +134,7 @@ def test_train_page_diverged_shows_advice(app):
     assert any("learning rate" in e.value for e in app.error)
 
 
+@pytest.mark.slow
 def test_predict_page_before_and_after_training(app):
     open_page(app, "predict")
     assert any("No finished run" in i.value for i in app.info)
@@ -148,6 +153,7 @@ def test_inspect_page_before_training(app):
     assert any("Nothing to inspect" in i.value for i in app.info)
 
 
+@pytest.mark.slow
 def test_inspect_page_opened_before_the_run_starts_waits_for_it(app):
     """Opened right after Train, while the run waits for a slot or its process starts: the page says
     so and follows the run (it used to say "nothing to inspect" and never look again)."""
@@ -167,6 +173,7 @@ def test_inspect_page_opened_before_the_run_starts_waits_for_it(app):
     assert "The gradient at every time step" in [h.value for h in app.subheader]
 
 
+@pytest.mark.slow
 def test_inspect_page_shows_vanishing_gradient_in_words(app):
     """A tanh RNN at default init on 60-step windows: the page says the gradient vanishes."""
     open_page(app, "data")
@@ -190,6 +197,7 @@ def test_inspect_page_shows_vanishing_gradient_in_words(app):
     assert not app.exception
 
 
+@pytest.mark.slow
 def test_inspect_page_lstm_gates(app):
     open_page(app, "data")
     app.number_input(key="w_data_length").set_value(300).run()
@@ -214,6 +222,7 @@ def upload(at: AppTest, name: str, raw: bytes) -> AppTest:
 
 @pytest.mark.parametrize("raw, words", [(raw, words) for _, raw, words in MALFORMED],
                          ids=[name for name, _, _ in MALFORMED])
+@pytest.mark.slow
 def test_data_page_shows_one_readable_error_per_malformed_file(app, raw, words):
     upload(app, "bad.csv", raw)
     errors = [e.value for e in app.error]
@@ -224,6 +233,7 @@ def test_data_page_shows_one_readable_error_per_malformed_file(app, raw, words):
         open_page(app, page)
 
 
+@pytest.mark.slow
 def test_data_page_preselects_value_not_date_and_shows_detected_date():
     """Semicolons, decimal commas and DD.MM.YYYY dates: `Datum` must not become the target."""
     dates = __import__("pandas").date_range("2024-01-01", periods=120)
@@ -246,6 +256,7 @@ def test_data_page_integer_generator_parameter_shows_as_integer(app):
     assert lag.value == 10 and isinstance(lag.value, int) and lag.proto.format == "%d"
 
 
+@pytest.mark.slow
 def test_data_page_flags_an_ambiguous_column_and_the_override_settles_it(app):
     """`1.037`-style cells only (1.037 or 1037?): a warning; the explicit format silences it."""
     rows = [f"2024-{1 + i // 28:02d}-{1 + i % 28:02d};" + f"{1000 + 37 * (i % 9):,}".replace(",", ".")
@@ -284,6 +295,7 @@ def test_train_page_refuses_out_of_range_values_with_the_limit(app, key_, value,
     ("w_data_lookback", 10**5, "lookback must be between 1 and 5,000"),
     ("w_data_horizon", 1000, "horizon must be between 1 and 500"),
 ])
+@pytest.mark.slow
 def test_data_page_refuses_out_of_range_values_with_the_limit(app, key_, value, words):
     open_page(app, "data")
     app.number_input(key=key_).set_value(value).run()
@@ -291,6 +303,7 @@ def test_data_page_refuses_out_of_range_values_with_the_limit(app, key_, value, 
     assert any(words in e.value for e in app.error), [e.value for e in app.error]
 
 
+@pytest.mark.slow
 def test_data_page_refuses_a_window_budget_overrun_quickly(app):
     open_page(app, "data")
     app.number_input(key="w_data_length").set_value(2_000_000).run()
@@ -298,6 +311,7 @@ def test_data_page_refuses_a_window_budget_overrun_quickly(app):
     assert any("over the limit" in e.value for e in app.error), [e.value for e in app.error]
 
 
+@pytest.mark.slow
 def test_a_removed_or_replaced_bad_upload_leaves_no_trace(app):
     upload(app, "bad.csv", b"name,city\nann,paris\nbob,rome\ncid,oslo\n")
     assert len(app.error) == 1
@@ -313,6 +327,7 @@ def test_a_removed_or_replaced_bad_upload_leaves_no_trace(app):
         assert not app.error, (page, [e.value for e in app.error])
 
 
+@pytest.mark.slow
 def test_data_page_refuses_too_many_input_columns(app):
     rng = np.random.default_rng(0)
     names = [f"c{i}" for i in range(66)]

@@ -1,4 +1,5 @@
 """On real-looking CSV data with all defaults, the LSTM beats persistence on test MAE."""
+import pytest
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,7 @@ def _write_shop_csv(path) -> None:
     path.write_text("Datum;Besucher\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_lstm_beats_persistence_on_csv_with_defaults(tmp_path):
     _write_shop_csv(tmp_path / "shop.csv")
     cfg = RunConfig()

@@ -107,6 +107,7 @@ def monthly_csv() -> bytes:
     return ("month,passengers\n" + "\n".join(f"{d},{v:.2f}" for d, v in zip(dates, values)) + "\n").encode()
 
 
+@pytest.mark.slow
 def test_a_new_upload_gets_the_suggested_lookback_and_is_told_so():
     from test_pages import upload
     from streamlit.testing.v1 import AppTest

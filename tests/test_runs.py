@@ -69,6 +69,7 @@ def test_rename_remove_and_labels(tiny_config):
     assert book.remove(run.id) is run and book.runs == []
 
 
+@pytest.mark.slow
 def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  # noqa: F811
     open_page(app, "data")
     app.number_input(key="w_data_length").set_value(300).run()
@@ -96,6 +97,7 @@ def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  #
     assert app.session_state["job"] is second
 
 
+@pytest.mark.slow
 def test_predict_and_inspect_follow_a_running_run(app):  # noqa: F811
     import time
     open_page(app, "data")
@@ -117,6 +119,7 @@ def test_predict_and_inspect_follow_a_running_run(app):  # noqa: F811
     assert job.join(10)
 
 
+@pytest.mark.slow
 def test_a_downloaded_run_opens_again_on_predict(app):  # noqa: F811
     from streamlit.testing.v1 import AppTest
     open_page(app, "data")
@@ -143,6 +146,7 @@ def test_a_downloaded_run_opens_again_on_predict(app):  # noqa: F811
     assert not other.exception and any("not an rnnlab run file" in e.value for e in other.error)
 
 
+@pytest.mark.slow
 def test_a_replaced_picker_cannot_switch_back_to_the_old_run(app):  # noqa: F811
     """The picker is a new widget whenever its labels change (ui/runs.py). Until the browser draws the
     new one, it keeps sending the old one's value with each live-chart refresh; taking that value

@@ -62,6 +62,7 @@ def test_a_network_that_beats_persistence_is_kept_as_trained():
     assert all(torch.equal(weights[k], v) for k, v in s.model.state_dict().items())
 
 
+@pytest.mark.slow
 def test_noise_around_a_level_ends_as_persistence_and_the_verdict_says_so():
     """Little to learn beyond the last value (an AR(0.9) around a level that moves once): the trained
     network lost to persistence on validation, and the best factor is 0."""
@@ -152,6 +153,7 @@ def test_cli_shrink_flag(tmp_path, capsys):
     assert code == 2 and "invalid choice" in err
 
 
+@pytest.mark.slow
 def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811  (the fixture)
     from test_pages import open_page, train_tiny
     open_page(app, "data")

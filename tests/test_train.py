@@ -85,6 +85,7 @@ def test_early_stopping_restores_best(tiny_config):
     assert make_trainer(s).val_loss() == pytest.approx(best, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_time_budget_stops_training(tiny_config):
     tiny_config.train.epochs, tiny_config.train.max_seconds = 100_000, 0.5
     result, _ = run_experiment(tiny_config)

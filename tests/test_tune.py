@@ -29,6 +29,7 @@ def tune(data, trials=5) -> Tuner:
     return t
 
 
+@pytest.mark.slow
 def test_the_test_part_never_influences_a_choice():
     """Same search on data whose test part is wildly different: the same trials, the same scores."""
     cfg = base()
@@ -42,6 +43,7 @@ def test_the_test_part_never_influences_a_choice():
     assert a.best is not None and a.best.value == b.best.value
 
 
+@pytest.mark.slow
 def test_trials_cover_the_space_and_the_best_is_the_lowest_validation_mse():
     t = tune(load_data(base().data), trials=6)
     snap = t.snapshot()
@@ -116,6 +118,7 @@ def test_stop_keeps_the_best_so_far():
     assert snap.trials[-1].state in ("complete", "pruned", "stopped")  # a trial cut by Stop has not failed
 
 
+@pytest.mark.slow
 def test_cli_tune_prints_train_keys_plus_trials():
     out = subprocess.run([sys.executable, "-m", "rnnlab", "tune", "--data", "sine", "--length", "240",
                           "--epochs", "3", "--budget", "6", "--trials", "4", "--device", "cpu", "--json"],
@@ -134,6 +137,7 @@ def test_cli_tune_prints_train_keys_plus_trials():
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "budget" in bad.stderr
 
 
+@pytest.mark.slow
 def test_too_few_validation_windows_are_refused_and_the_first_trials_are_your_settings():
     cfg = base()
     cfg.data.length, cfg.data.lookback = 40, 6  # 4 validation windows, and no room for earlier origins
@@ -178,6 +182,7 @@ def test_a_long_validation_part_or_a_panel_has_one_origin():
     assert len(Tuner(panel, load_data(panel.data), budget=10).origins) == 1
 
 
+@pytest.mark.slow
 def test_a_trial_is_scored_after_the_shrink_toward_persistence(monkeypatch):
     """On a random walk a network loses to repeating the last value; the run it would become is shrunk
     toward that, so its score is at most persistence's (with shrink off, the same trials score above it)."""
@@ -205,6 +210,7 @@ def test_a_trial_is_scored_after_the_shrink_toward_persistence(monkeypatch):
             assert alpha < 1.0 and value < scores["off"][number][0]
 
 
+@pytest.mark.slow
 def test_a_trial_whose_scoring_fails_is_a_failed_row_and_the_search_goes_on(monkeypatch):
     import rnnlab.evaluate as evaluate
     calls = {"n": 0}

@@ -1,4 +1,5 @@
 """The Tune page: a short search shows its trials, then the best settings become a normal run."""
+import pytest
 import time
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_tune_page_searches_then_trains_the_best_as_a_run():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
@@ -49,6 +51,7 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
     assert any("scored after its shrink" in i.value for i in at.info) == shrunk
 
 
+@pytest.mark.slow
 def test_tune_page_says_what_the_best_trial_is_against_persistence():
     """A finished search whose best trial was shrunk toward persistence says so (it ties persistence, it
     does not lose to it); one whose best trial simply lost says to expect a loss."""

@@ -140,6 +140,7 @@ def test_window_tensor_batches_equal_the_built_windows_exactly(kind):
         np.testing.assert_array_equal(wt[3:9].numpy(), built[3:9])
 
 
+@pytest.mark.slow
 def test_a_long_series_is_never_copied_into_windows():
     """300,000 points x lookback 200 would be 480 MB of float64 windows; prepare stays far below."""
     import tracemalloc

@@ -31,6 +31,7 @@ def run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", TRAPS + code], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_preload_imports_without_any_cuda_call():
     proc = run(f"for m in {PRELOAD!r}: __import__(m)\n"
                "assert 'torch._dynamo' in sys.modules  # the first optimizer step's lazy import is paid\n"
@@ -38,6 +39,7 @@ def test_preload_imports_without_any_cuda_call():
     assert proc.returncode == 0 and "clean" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_the_traps_catch_an_optimizer_step():
     """The check above can fail: the old preload (an optimizer step) trips the traps."""
     proc = run("from rnnlab.train import warm_up\nwarm_up()\nprint('clean')")
