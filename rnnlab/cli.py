@@ -179,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         save_run(args.save, cfg, s.model, s.prep.scaler, result["history"], _clean(result))
     from rnnlab.report import verdict
     v = verdict(result)
-    result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
+    result["verdict"] = v.to_dict()
     result = _clean(result)
     if args.json:
         print(json.dumps(result))
@@ -233,7 +233,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         save_run(args.save, best, s.model, s.prep.scaler, result["history"], _clean(result))
     from rnnlab.report import verdict
     v = verdict(result)
-    result["verdict"] = {"level": v.level, "text": v.line, "best_baseline": v.best}
+    result["verdict"] = v.to_dict()
     result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
                          "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
                          "validation_blocks": r.origins, "shrink_alpha": r.alpha} for r in snap.trials]

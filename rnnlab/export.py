@@ -47,7 +47,7 @@ def metrics_summary(result: dict) -> dict:
     v = verdict(result)
     return {"test": result["test"], "baselines": result["baselines"],
             "seasonal_period": result.get("seasonal_period"), "windows": result.get("windows"),
-            "verdict": {"level": v.level, "text": v.line, "best_baseline": v.best}}
+            "verdict": v.to_dict()}
 
 
 def save_run(path: str | Path, *args, **kwargs) -> Path:

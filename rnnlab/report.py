@@ -37,6 +37,10 @@ class Verdict:
     def line(self) -> str:
         return f"{self.text} {self.advice}".strip()
 
+    def to_dict(self) -> dict:
+        """The verdict as the CLI's JSON and run files carry it."""
+        return {"level": self.level, "text": self.line, "best_baseline": self.best}
+
 
 def best_baseline(result: dict) -> tuple[str | None, float | None]:
     """(name, MAE) of the baseline with the lowest finite test MAE (persistence first on ties)."""
