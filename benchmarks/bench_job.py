@@ -54,6 +54,7 @@ def in_browser(preset: str, epochs: int, diagnostics: bool = True) -> float:
     import re
     import shutil
     import socket
+    import urllib.parse
     import urllib.request
 
     from playwright.sync_api import sync_playwright
@@ -77,18 +78,11 @@ def in_browser(preset: str, epochs: int, diagnostics: bool = True) -> float:
             b = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
                                   args=["--no-sandbox", "--disable-background-networking"])
             page = b.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(url)
-            if preset != "keras-classic":
-                raise SystemExit("--browser drives the home page's demo button: use --preset keras-classic")
-            page.get_by_role("button", name="Load the classic random-walk demo").click()
-            box = page.get_by_label("Epochs", exact=True)
-            box.fill(str(epochs))
-            box.press("Enter")
-            page.wait_for_timeout(800)
-            if not diagnostics:
-                page.get_by_role("combobox", name="Diagnostics (gradient per time step)").click()
-                page.get_by_role("option", name="off").click()
-                page.wait_for_timeout(800)
+            cfg = config(preset)
+            cfg.train.epochs = epochs
+            query = {**cfg.to_query(), "train.probe_every": "-1" if diagnostics else "0"}
+            page.goto(f"{url}/train?{urllib.parse.urlencode(query)}")  # a link sets every widget
+            page.wait_for_selector("text=Press", timeout=60_000)
             page.get_by_role("button", name="Train").click()
             page.wait_for_selector("text=/s of training/", timeout=600_000)
             text = page.locator("text=/s of training/").first.inner_text()

@@ -13,6 +13,7 @@ from rnnlab.config import PARTS, RunConfig, cli_fields, flag
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
 
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse prints usage + message otherwise)
         print(f"error: {message} (see python -m rnnlab {self.prog.split()[-1]} --help)", file=sys.stderr)

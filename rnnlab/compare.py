@@ -23,7 +23,14 @@ def race_configs(cfg: RunConfig, cells=RACE_CELLS) -> list[RunConfig]:
 
 
 def scoreboard(results: dict[str, dict | None]) -> tuple[list[dict], str]:
-    """Rows (run, test MAE, RMSE, best baseline) and one line naming the winner on test MAE.
+    """Rows (run, test MAE, RMSE, best baseline) and one line naming the winner on test MAE."""
+    rows, _, line = scoreboard_alert(results)
+    return rows, line
+
+
+def scoreboard_alert(results: dict[str, dict | None]) -> tuple[list[dict], str, str]:
+    """(rows, level, line): the scoreboard with its alert level, "good" when every run has finished
+    and the winner beats its best baseline, else "info".
 
     A run without a result yet (training) or without finite predictions takes no place."""
     rows, scored = [], {}
@@ -36,18 +43,20 @@ def scoreboard(results: dict[str, dict | None]) -> tuple[list[dict], str]:
         if mae is not None and np.isfinite(mae):
             scored[name] = (mae, base_name, base)
     if not scored:
-        return rows, "No run has finished yet."
+        return rows, "info", "No run has finished yet."
     ranked = sorted(scored, key=lambda n: scored[n][0])
     win = ranked[0]
     mae, base_name, base = scored[win]
     others = ", ".join(f"{n} {scored[n][0]:.4g}" for n in ranked[1:])
     verb = "wins" if len(scored) == len(results) else "leads so far"  # runs still training: no winner yet
     line = f"{win} {verb} on test MAE: {mae:.4g}" + (f" (then {others})." if others else ".")
+    level = "good" if verb == "wins" else "info"
     if base is not None and base <= mae:
         line += f" The {BASELINE_NAMES.get(base_name, base_name)} baseline is better still ({base:.4g})."
+        level = "info"
     for row in rows:
         row["winner"] = row["run"] == win
-    return rows, line
+    return rows, level, line
 
 
 def compare_loss_figure(histories: dict[str, list[dict]], scalers: list[str | None] | None = None) -> go.Figure:

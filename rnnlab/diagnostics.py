@@ -180,7 +180,13 @@ def sci(x: float) -> str:
 
 
 def reading(grad_norms: np.ndarray, cell: str, lag: int | None = None) -> str:
-    """One plain-language sentence about the gradient-over-time curve of the top layer.
+    """One plain-language sentence about the gradient-over-time curve of the top layer."""
+    return reading_alert(grad_norms, cell, lag)[1]
+
+
+def reading_alert(grad_norms: np.ndarray, cell: str, lag: int | None = None) -> tuple[str, str]:
+    """(level, sentence) about the gradient-over-time curve of the top layer: level "warn" when
+    the gradient vanishes, explodes or is not finite, else "info".
 
     Compares the gradient at the window's first step with the last one, or `lag` steps back when
     the task has a known lag (the delay task)."""
@@ -188,24 +194,24 @@ def reading(grad_norms: np.ndarray, cell: str, lag: int | None = None) -> str:
     g = g[-1] if g.ndim == 2 else g
     last = g[-1]
     if not np.isfinite(g).all() or last <= 0:
-        return "The gradient is not finite: training has diverged."
+        return "warn", "The gradient is not finite: training has diverged."
     if len(g) < 2:
-        return "The window is a single step: there is no recurrence to look through."
+        return "info", "The window is a single step: there is no recurrence to look through."
     back = lag if lag is not None and 1 <= lag < len(g) else len(g) - 1
     ratio = g[-1 - back] / last
     step, end = len(g) - back, len(g)
     where = f"the task's lag ({back} steps back)" if back == lag else "the window's first step"
     if ratio < 1e-3:
-        return (f"The gradient reaching step {step} ({where}) is {sci(ratio)} of the one at step {end}: "
+        return "warn", (f"The gradient reaching step {step} ({where}) is {sci(ratio)} of the one at step {end}: "
                 f"it vanishes going back in time, so this {cell} cannot learn dependencies {back} steps long.")
     if ratio > 10:
-        return (f"The gradient reaching step {step} ({where}) is {sci(ratio)} times the one at step {end}: "
+        return "warn", (f"The gradient reaching step {step} ({where}) is {sci(ratio)} times the one at step {end}: "
                 "it explodes going back in time; clip gradients or lower the W_hh gain.")
     if ratio < 0.1:
-        return (f"The gradient {back} steps back ({where}) is {sci(ratio)} of the one at the last step: "
+        return "info", (f"The gradient {back} steps back ({where}) is {sci(ratio)} of the one at the last step: "
                 "it fades, so dependencies that long are learned slowly if at all.")
-    return (f"The gradient {back} steps back ({where}) is {sci(ratio)} times the one at the last step: "
-            "it survives the recurrence, so dependencies that long can be learned.")
+    return "info", (f"The gradient {back} steps back ({where}) is {sci(ratio)} times the one at the last step: "
+                    "it survives the recurrence, so dependencies that long can be learned.")
 
 
 def order_units(hidden: np.ndarray, how: str = "mean") -> np.ndarray:

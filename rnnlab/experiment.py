@@ -4,11 +4,10 @@ The CLI, TrainingJob, benchmarks and tests all call this; none re-implements it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
 import math
 import os
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -23,7 +22,6 @@ from rnnlab.evaluate import detect_period, evaluate, predict
 from rnnlab.models import GATES, RecurrentRegressor, build_model
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
 from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
-
 
 WORK_PER_THREAD = 4e6  # multiply-adds of one step's recurrent matrix product that pay for a thread
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 import math
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 

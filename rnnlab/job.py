@@ -18,7 +18,7 @@ from typing import Callable
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.serve import JobRegistry, JobSlots  # noqa: F401 (re-exported: scripts and tests import them here)
-from rnnlab.train import Control, Done, EpochEnd, Probe, StepEnd
+from rnnlab.train import Control, EpochEnd, Probe, StepEnd
 
 MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
 STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM

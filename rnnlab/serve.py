@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rnnlab.train import Control
 
-if TYPE_CHECKING:
-    from rnnlab.job import TrainingJob
+
+class TrainingJob(Protocol):
+    """What the registry needs of a job (rnnlab.job.TrainingJob): whether it runs, and a way to stop it."""
+
+    alive: bool
+
+    def stop(self, note: str | None = None) -> None: ...
 
 
 class JobSlots:

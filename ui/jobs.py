@@ -9,8 +9,10 @@ import streamlit as st
 
 from rnnlab import worker
 from rnnlab.config import RunConfig
-from rnnlab.job import JobRegistry, JobSlots, TrainingJob
 from rnnlab.errors import RnnlabError
+from rnnlab.experiment import auto_threads
+from rnnlab.job import JobRegistry, JobSlots, TrainingJob
+from ui import book
 from ui.dataset import current_data
 from ui.settings import config_from_state
 
@@ -59,21 +61,32 @@ def job_threads(cores: int | None = None, max_jobs: int = MAX_JOBS) -> int:
 
 def run_threads(cfg: RunConfig) -> int:
     """One run's threads: its share of the machine, fewer for a small model (experiment.auto_threads)."""
-    from rnnlab.experiment import auto_threads
     return min(job_threads(), auto_threads(cfg))
+
+
+def job_factory(probes: bool = True):
+    """The one way the app makes a training job (Train, races, lessons, Train more, Tune's trials):
+    a child process with its own GIL (rnnlab/worker.py), a server slot, this session as its owner
+    (kept alive by its heartbeats), its share of the CPU threads; `probes`: live diagnostics. Call it
+    in the script's thread: a tuner's own thread has no session, and an owner looked up there would
+    be a stranger whose jobs the registry stops after disconnectedSessionTTL."""
+    from rnnlab.diagnostics import probe_for_setup
+
+    owner, slots, registry = session_id(), job_slots(), job_registry()
+
+    def make(cfg: RunConfig, data, start_from: dict | None = None) -> TrainingJob:
+        job = TrainingJob(cfg, data, slots=slots, owner=owner, probe_factory=probe_for_setup if probes else None,
+                          mode="process", cpu_threads=run_threads(cfg), start_from=start_from)
+        registry.put(owner, job)
+        return job
+    return make
 
 
 def start_job(cfg: RunConfig, data, start_from: dict | None = None) -> TrainingJob:
     """Start a training job and keep it as a new run of this session (earlier runs stay); start_from:
     the weights to continue training from."""
-    from rnnlab.diagnostics import probe_for_setup
-    from ui import runs
-
-    job = TrainingJob(cfg, data, slots=job_slots(), owner=session_id(), probe_factory=probe_for_setup,
-                      mode="process", cpu_threads=run_threads(cfg),  # own GIL (rnnlab/worker.py)
-                      start_from=start_from)
-    job_registry().put(session_id(), job)
-    runs.add(job.start())
+    job = job_factory()(cfg, data, start_from)
+    book.add(job.start())
     return job
 
 
@@ -81,8 +94,6 @@ def start_runs(named: list[tuple[str, RunConfig]]) -> str | None:
     """Start one job per (name, config), all at once where the slots allow (the rest queue); a race
     of several becomes the Compare page's selection. Every config and its data are checked before
     any run starts; returns what to fix, or None."""
-    from ui import runs
-
     checked = []
     for name, cfg in named:
         try:
@@ -96,7 +107,7 @@ def start_runs(named: list[tuple[str, RunConfig]]) -> str | None:
     ids = []
     for name, cfg, data in checked:
         job = start_job(cfg, data)
-        runs.book().rename(job.id, name)
+        book.book().rename(job.id, name)
         ids.append(job.id)
     if len(ids) > 1:
         st.session_state.compare_ids = ids

@@ -8,28 +8,10 @@ import zlib
 
 import streamlit as st
 
-from rnnlab.config import RunConfig
 from rnnlab.job import TrainingJob
-from rnnlab.runs import MAX_RUN_BYTES, MAX_RUNS, RunBook
-
-
-def book() -> RunBook:
-    return st.session_state.setdefault("runs", RunBook())
-
-
-def add(job: TrainingJob) -> None:
-    """Keep a new run and show it; the oldest finished runs go when the budget is exceeded."""
-    book().add(job)
-    select(job.id)
-
-
-def select(run_id: int | None) -> None:
-    """Show this run on every page (an id no longer kept changes nothing, unless no run is left)."""
-    run = book().get(run_id)
-    if run is not None:
-        st.session_state.job = run.job
-    elif not book().runs:
-        st.session_state.job = None
+from rnnlab.runs import MAX_RUN_BYTES, MAX_RUNS
+from ui import jobs, store
+from ui.book import add, book, select  # noqa: F401 (pages call runs.book, runs.add, runs.select)
 
 
 def _on_pick(key: str) -> None:
@@ -57,12 +39,10 @@ def can_continue(run) -> bool:
 def _continue(run_id: int) -> None:
     """Train the run's model further: a new run with the same settings (the device chosen now),
     starting from its trained weights; epochs count from 1 again."""
-    from ui import jobs, store
-
     run = book().get(run_id)
     if run is None or not can_continue(run):
         return
-    cfg = RunConfig.from_dict(run.job.config.to_dict())
+    cfg = run.job.config.copy()
     cfg.train.device = store.value(store.key("train", "device"))
     weights = {k: v.detach().cpu().numpy().copy() for k, v in run.job.setup.model.state_dict().items()}
     job = jobs.start_job(cfg, run.job.setup.data, start_from=weights)

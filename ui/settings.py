@@ -9,7 +9,7 @@ import torch
 from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from rnnlab.data.generators import GENERATORS
 from rnnlab.presets import preset_dict
-from ui import store
+from ui import state, store
 from ui.store import key, put, value
 
 PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -24,6 +24,7 @@ def init() -> None:
               for part, cls in PARTS.items() for f in fields(cls)}
     values["w_source"] = "Generate"
     store.init(values)
+    state.init()
     st.session_state.setdefault("csv_bytes", None)
     st.session_state.setdefault("csv_name", None)
     st.session_state.setdefault("job", None)

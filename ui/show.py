@@ -6,11 +6,18 @@ import streamlit as st
 from rnnlab.report import verdict as judge
 from ui import jobs
 
+ALERTS = {"good": st.success, "info": st.info, "warn": st.warning, "bad": st.error}
+
+
+def alert(level: str, text: str) -> None:
+    """A sentence from the engine in the box its level asks for (good, info, warn, bad)."""
+    ALERTS[level](text)
+
 
 def verdict(result: dict) -> None:
     """Green only when the model beats every baseline; amber or red otherwise (rnnlab.report.verdict)."""
     v = judge(result)
-    {"good": st.success, "warn": st.warning, "bad": st.error}[v.level](v.line)
+    alert(v.level, v.line)
 
 
 def notes(lines: list[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.data import PanelData
-from ui import dataset, jobs, links, present, runs, settings, store
+from ui import dataset, jobs, links, present, runs, settings, state, store
 
 
 def data_line(cfg, data) -> str:
@@ -52,7 +52,7 @@ def render(slots: dict, poll: bool = True) -> None:
         tuner = st.session_state.get("tune")  # any run of this session, shown or not, and any search's
         live = runs.book().training() or (tuner is not None and tuner.snapshot().state == "running")
         with slots["status"]:
-            st.fragment(run_every=2.0 if live and poll else None)(_status)()
+            st.fragment(run_every=state.SIDEBAR_REFRESH_S if live and poll else None)(_status)()
         present.toggle_ui()
         links.share_ui()
 

@@ -4,10 +4,8 @@ import zlib
 import pandas as pd
 import streamlit as st
 
-from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
-from ui import jobs, lessons, present, runs
-
-LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
+from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard_alert
+from ui import jobs, lessons, present, runs, show, state
 
 
 def race() -> None:
@@ -47,10 +45,10 @@ def board() -> None:
     grads = {n: s.probes[-1].grad_norm_per_t for n, s in snaps.items() if s.probes}
     if grads:
         right.plotly_chart(compare_grad_figure(grads), key="compare_grad")
-    rows, line = scoreboard({n: s.result for n, s in snaps.items()})
+    rows, level, line = scoreboard_alert({n: s.result for n, s in snaps.items()})
     for row in rows:
         row["state"] = snaps[row["run"]].state
-    (st.success if " wins " in line and "better still" not in line else st.info)(line)
+    show.alert(level, line)
     st.dataframe(pd.DataFrame(rows).round(5), hide_index=True)
     if all(s.finished for s in snaps.values()) and st.session_state.get("compare_live"):
         st.session_state.compare_live = False
@@ -71,7 +69,7 @@ def main() -> None:
         return
     live = any(not r.job.snapshot().finished for r in picked)
     st.session_state.compare_live = live
-    st.fragment(run_every=LIVE_REFRESH_S if live else None)(board)()
+    st.fragment(run_every=state.LIVE_REFRESH_S if live else None)(board)()
 
 
 main()

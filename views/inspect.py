@@ -5,10 +5,9 @@ import torch
 
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
-from rnnlab.diagnostics import order_units, probe_plan, reading, saturation, window_states
-from ui import jobs, runs
+from rnnlab.diagnostics import order_units, probe_plan, reading_alert, saturation, window_states
+from ui import jobs, runs, show, state
 
-LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
 ORDERS = {"mean": "by mean activation", "cluster": "by similarity (clustered)", "none": "as stored"}
 
 
@@ -22,8 +21,8 @@ def gradient_section(snap, cfg) -> None:
         if len(steps) > 1 else steps[0]
     probe = probes[steps.index(pick)]
     lag = task_lag(cfg.data.generator, cfg.data.params) if cfg.data.csv_path is None else None
-    words = reading(probe.grad_norm_per_t, cfg.model.cell, lag)
-    (st.warning if ("vanishes" in words or "explodes" in words) else st.info)(words)
+    level, words = reading_alert(probe.grad_norm_per_t, cfg.model.cell, lag)
+    show.alert(level, words)
     left, right = st.columns(2)
     left.plotly_chart(pi.grad_over_time(probe.grad_norm_per_t,
                                         f"‖∂L/∂h_t‖ at training step {probe.step}"), key="grad_t")
@@ -103,7 +102,7 @@ def main() -> None:
     live = not snap.finished
     if live:
         st.session_state.inspect_live = job.id
-    st.fragment(run_every=LIVE_REFRESH_S if live else None)(body)()
+    st.fragment(run_every=state.LIVE_REFRESH_S if live else None)(body)()
 
 
 main()

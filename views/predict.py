@@ -7,9 +7,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
 from rnnlab.report import METRIC_WORDS, future_dates, live_fit_frame, metrics_rows, predictions_frame
-from ui import jobs, runs, show
-
-LIVE_REFRESH_S = 0.8  # the pace of the Train page's live charts
+from ui import jobs, runs, show, state
 
 
 def metrics_ui(result: dict) -> None:
@@ -94,7 +92,7 @@ def main() -> None:
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
     if snap is not None and not snap.finished:
-        st.fragment(run_every=LIVE_REFRESH_S)(live_ui)()
+        st.fragment(run_every=state.LIVE_REFRESH_S)(live_ui)()
         return
     if snap is None or snap.result is None or job.setup is None:
         st.info("No finished run yet: train a model on the **Train** page first.")

@@ -5,11 +5,9 @@ import streamlit as st
 from rnnlab import plots
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import forms, jobs, lessons, present, runs, show
+from ui import forms, jobs, lessons, present, runs, show, state
 
-REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
 REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
-REFRESH_FAST, FAST_FOR_S = 0.3, 3.0  # quicker redraws for the first seconds: first points show at once
 
 
 def buttons(job, snap) -> None:
@@ -28,7 +26,7 @@ def buttons(job, snap) -> None:
 
 
 def live_panel() -> None:
-    """Progress and loss: redrawn every REFRESH_S while training."""
+    """Progress and loss: redrawn every state.LIVE_REFRESH_S while training."""
     jobs.heartbeat()
     job = st.session_state.job
     if job is None:
@@ -49,7 +47,7 @@ def live_panel() -> None:
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
         st.rerun()  # full rerun: stop polling, show the verdict
-    if st.session_state.get("live_fast") and snap.elapsed >= FAST_FOR_S:
+    if st.session_state.get("live_fast") and snap.elapsed >= state.FAST_FOR_S:
         st.session_state.live_fast = False
         st.rerun()  # full rerun: redefine the fragments with the slower, cheaper interval
 
@@ -107,13 +105,13 @@ def main() -> None:
         return
     if not snap.finished:
         st.session_state.live_job = snap.job_id
-    fast = not snap.finished and snap.elapsed < FAST_FOR_S
+    fast = not snap.finished and snap.elapsed < state.FAST_FOR_S
     st.session_state.live_fast = fast
     left, right = present.columns([3, 2])
     with left:
-        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_S))(live_panel)()
+        st.fragment(run_every=None if snap.finished else (state.FAST_REFRESH_S if fast else state.LIVE_REFRESH_S))(live_panel)()
     with right:
-        st.fragment(run_every=None if snap.finished else (REFRESH_FAST if fast else REFRESH_GRAD))(gradient_panel)()
+        st.fragment(run_every=None if snap.finished else (state.FAST_REFRESH_S if fast else REFRESH_GRAD))(gradient_panel)()
     if snap.finished:
         outcome(snap)
 

@@ -3,28 +3,11 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.job import TrainingJob
 from rnnlab.trials import MARGIN, best_so_far, table, z_needed
 from rnnlab.tune import MIN_BUDGET_S, Tuner
-from ui import jobs, runs, show
+from ui import jobs, runs, show, state
 
 MAX_APP_BUDGET_S = 600  # one session's search is bounded: the server is shared
-REFRESH_S = 1.0
-
-
-def trial_jobs():
-    """A factory of trials as the app runs any job: a child process, a server slot, this session as
-    owner (kept alive by its heartbeats). Built here, in the script's thread: the tuner's own thread
-    has no session, and st.session_state there is a stand-in, so an owner looked up there was a
-    stranger whose jobs the registry stopped after disconnectedSessionTTL, ending the search."""
-    owner, slots, registry = jobs.session_id(), jobs.job_slots(), jobs.job_registry()
-
-    def make(cfg, data) -> TrainingJob:
-        job = TrainingJob(cfg, data, slots=slots, owner=owner, mode="process",
-                          cpu_threads=jobs.run_threads(cfg))
-        registry.put(owner, job)
-        return job
-    return make
 
 
 def start() -> None:
@@ -33,7 +16,7 @@ def start() -> None:
         return
     try:
         tuner = Tuner(cfg, data, float(st.session_state.tune_budget), seed=cfg.train.seed,
-                      job_factory=trial_jobs())
+                      job_factory=jobs.job_factory(probes=False))
     except Exception as e:  # noqa: BLE001 - a bad budget or config: one line
         st.session_state.tune_error = str(e)
         return
@@ -140,7 +123,7 @@ def main() -> None:
                 "come from the Train page; the data from the Data page.")
         return
     st.session_state.tune_live = running or st.session_state.get("tune_best_run") is None or best_training()
-    st.fragment(run_every=REFRESH_S if st.session_state.tune_live else None)(live)()
+    st.fragment(run_every=state.TUNE_REFRESH_S if st.session_state.tune_live else None)(live)()
 
 
 main()

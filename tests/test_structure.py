@@ -1,0 +1,56 @@
+"""House rules that can be checked from the source: small functions and files, no import cycle
+(function-level imports included), and config fields listed only in rnnlab/config.py."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [p for d in ("rnnlab", "ui", "views") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+
+
+def _module(p: Path) -> str:
+    name = ".".join(p.relative_to(ROOT).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def test_no_function_over_50_lines_and_no_file_over_350():
+    long = [f"{p.relative_to(ROOT)}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for p in SOURCES for n in ast.walk(ast.parse(p.read_text()))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 50]
+    big = [f"{p.relative_to(ROOT)} ({len(p.read_text().splitlines())} lines)" for p in SOURCES
+           if len(p.read_text().splitlines()) > 350]
+    assert not long and not big, long + big
+
+
+def _imports(p: Path, modules: set[str]) -> set[str]:
+    """Every project module `p` imports, at any depth (function-level imports too)."""
+    pkg = _module(p) if p.name == "__init__.py" else _module(p).rsplit(".", 1)[0]
+    out = set()
+    for n in ast.walk(ast.parse(p.read_text())):
+        if isinstance(n, ast.Import):
+            out |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom):
+            base = n.module or ""
+            if n.level:
+                parts = pkg.split(".")[: len(pkg.split(".")) - n.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            out |= {base} | {f"{base}.{a.name}" for a in n.names}
+    return {m for m in out if m in modules and m != _module(p)}
+
+
+def test_no_import_cycle():
+    modules = {_module(p) for p in SOURCES}
+    graph = {_module(p): _imports(p, modules) for p in SOURCES}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m == goal:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo += graph[m]
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and reaches(b, a))
+    assert not cycles, cycles
