@@ -235,6 +235,19 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from rnnlab.report import verdict
     v = verdict(result)
     result["verdict"] = v.to_dict()
+    result.update(_tune_json(args, tuner, snap))
+    result = _clean(result)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{len(snap.trials)} trials in {snap.elapsed:.0f} s; best: trial {snap.best.number} {snap.best.params}")
+    print(f"test MAE {result['test']['mae']:.5g} · " + v.line)
+    return 0
+
+
+def _tune_json(args: argparse.Namespace, tuner, snap) -> dict:
+    """`trials` and `tune`: what tune's JSON adds to train's."""
+    result = {}
     result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
                          "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
                          "validation_blocks": r.origins, "shrink_alpha": r.alpha} for r in snap.trials]
@@ -244,13 +257,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                       "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
                       "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows,
                       "persistence_validation_mse": snap.persistence}
-    result = _clean(result)
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"{len(snap.trials)} trials in {snap.elapsed:.0f} s; best: trial {snap.best.number} {snap.best.params}")
-    print(f"test MAE {result['test']['mae']:.5g} · " + v.line)
-    return 0
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -228,8 +228,6 @@ class TrainingJob:
         self._finish(done.reason, done.message)
 
     def _run_process(self) -> None:
-        import torch
-
         from rnnlab.experiment import setup
         from rnnlab.worker import child_main, context, start
 
@@ -252,24 +250,7 @@ class TrainingJob:
                         self._finish("error", f"the training process ended unexpectedly (exit code {proc.exitcode})")
                         return
                     continue
-                msg = receive.recv()
-                if msg[0] == "events":
-                    for e in msg[1]:
-                        self._on_event(e)
-                elif msg[0] == "started":
-                    self._started_training(s, msg[1])
-                elif msg[0] == "weights":
-                    with self._lock:
-                        self._live = (msg[1], msg[2])
-                elif msg[0] == "done":
-                    _, done, result, state = msg
-                    s.model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
-                    s.model.eval()
-                    self.result = result
-                    self._finish(done.reason, done.message)
-                    return
-                elif msg[0] == "error":
-                    self._finish("error", msg[1])
+                if self._receive(receive.recv(), s):
                     return
         except EOFError:
             if self._ended_by_us:
@@ -281,6 +262,30 @@ class TrainingJob:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
+
+    def _receive(self, msg, s) -> bool:
+        """One message from the training child (rnnlab.worker's dataclasses); True once it ended."""
+        from rnnlab import worker
+
+        if isinstance(msg, worker.Events):
+            for e in msg.events:
+                self._on_event(e)
+        elif isinstance(msg, worker.Started):
+            self._started_training(s, msg.total_steps)
+        elif isinstance(msg, worker.Weights):
+            with self._lock:
+                self._live = (msg.epoch, msg.state)
+        elif isinstance(msg, worker.Finished):
+            import torch
+            s.model.load_state_dict({k: torch.as_tensor(v) for k, v in msg.state.items()})
+            s.model.eval()
+            self.result = msg.result
+            self._finish(msg.done.reason, msg.done.message)
+            return True
+        elif isinstance(msg, worker.Failed):
+            self._finish("error", msg.message)
+            return True
+        return False
 
     def _enforce(self, proc) -> bool:
         """Lifecycle rules, checked while waiting for the child; True once the child was ended.

@@ -206,75 +206,92 @@ class Trainer:
         """Train until done, stopped, early-stopped or diverged; never raises on divergence."""
         cfg, model = self.cfg, self.model
         warm_up()
-        params = [p for p in model.parameters() if p.requires_grad]
-        opt = make_optimizer(cfg, params)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        n, bs = len(self.y_train), cfg.batch_size
-        best, best_state, bad_epochs = math.inf, None, 0
-        clock, paused = time.perf_counter(), 0.0
+        self._params = [p for p in model.parameters() if p.requires_grad]
+        self._opt = make_optimizer(cfg, self._params)
+        self._gen = torch.Generator().manual_seed(cfg.seed)
+        self._best, self._best_state, self._bad_epochs = math.inf, None, 0
+        self._clock, self._paused = time.perf_counter(), 0.0
+        self._schedule = ProbeSchedule(cfg.probe_every if self.probe is not None else 0)
         model.train()
-        schedule = ProbeSchedule(cfg.probe_every if self.probe is not None else 0)
         done = Done("completed", f"trained {cfg.epochs} epochs")
         for epoch in range(1, cfg.epochs + 1):
-            perm = torch.randperm(n, generator=gen).to(self.x_train.device)
-            epoch_loss, batches, epoch_clock = 0.0, 0, time.perf_counter()
-            for i in range(0, n, bs):
-                paused += self.control.wait_while_paused()
-                step_clock = time.perf_counter()
-                if self.control.stopped:
-                    done = Done("stopped", f"stopped by the user after {self.steps} steps")
-                    break
-                idx = perm[i:i + bs]
-                xb, yb = self.x_train[idx], self.y_train[idx]
-                opt.zero_grad(set_to_none=True)
-                if self.every_step:
-                    loss = nn.functional.mse_loss(model(xb, all_steps=True)[:, self.score_from:], yb[:, self.score_from:])
-                else:
-                    loss = nn.functional.mse_loss(model(xb), yb)
-                loss.backward()
-                gn = nn.utils.clip_grad_norm_(params, cfg.clip if cfg.clip > 0 else math.inf)
-                loss_v, gn_v = torch.stack([loss.detach(), gn]).tolist()  # one device sync per step
-                if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
-                    done = Done("diverged", f"step {self.steps + 1}: " + DIVERGED_ADVICE)
-                    break
-                opt.step()
-                self.steps += 1
-                epoch_loss += loss_v
-                batches += 1
-                rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
-                self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, cfg.lr, rate))
-                schedule.record_step(time.perf_counter() - step_clock)
-                if schedule.due(self.steps) and not self.control.stopped:
-                    probe_clock = time.perf_counter()
-                    self.emit(self.probe(model, self.steps))
-                    model.train()
-                    schedule.record_probe(self.steps, time.perf_counter() - probe_clock)
-            if done.reason != "completed":
+            ended = self._epoch(epoch) or self._epoch_end(epoch)  # stopped or diverged: no epoch end
+            if ended is not None:
+                done = ended
                 break
-            budget_hit = cfg.max_seconds and time.perf_counter() - clock - paused >= cfg.max_seconds
-            val = self.val_loss()
-            self.train_seconds = time.perf_counter() - clock - paused
-            self.history.append({"epoch": epoch, "train_loss": epoch_loss / max(batches, 1),
-                                 "val_loss": val})
-            self.emit(EpochEnd(epoch, epoch_loss / max(batches, 1), val, self.train_seconds))
-            if budget_hit and epoch < cfg.epochs:
-                done = Done("completed", f"time budget of {cfg.max_seconds:g} s reached after {epoch} epochs")
-                break
-            if cfg.patience and val is not None:
-                if val < best - 1e-12:
-                    best, bad_epochs = val, 0
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    bad_epochs += 1
-                    if bad_epochs >= cfg.patience:
-                        done = Done("early-stop", f"validation loss did not improve for {cfg.patience} "
-                                    f"epochs; kept the weights of the best epoch")
-                        break
-        self.train_seconds = time.perf_counter() - clock - paused
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        self.train_seconds = time.perf_counter() - self._clock - self._paused
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
         model.eval()
-        if schedule.every and self.steps and done.reason not in ("diverged", "stopped"):
+        if self._schedule.every and self.steps and done.reason not in ("diverged", "stopped"):
             self.emit(self.probe(model, self.steps))  # the final weights, outside train_seconds
         self.emit(done)
         return done
+
+    def _epoch(self, epoch: int) -> Done | None:
+        """One pass over the training data in a fresh order; a Done when stopped or diverged."""
+        n, bs = len(self.y_train), self.cfg.batch_size
+        perm = torch.randperm(n, generator=self._gen).to(self.x_train.device)
+        self._epoch_loss, self._batches, epoch_clock = 0.0, 0, time.perf_counter()
+        for i in range(0, n, bs):
+            self._paused += self.control.wait_while_paused()
+            step_clock = time.perf_counter()
+            if self.control.stopped:
+                return Done("stopped", f"stopped by the user after {self.steps} steps")
+            loss_v, gn_v = self._step(perm[i:i + bs])
+            if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
+                return Done("diverged", f"step {self.steps + 1}: " + DIVERGED_ADVICE)
+            self._opt.step()
+            self.steps += 1
+            self._epoch_loss += loss_v
+            self._batches += 1
+            rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
+            self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, self.cfg.lr, rate))
+            self._schedule.record_step(time.perf_counter() - step_clock)
+            self._maybe_probe()
+        return None
+
+    def _step(self, idx: torch.Tensor) -> tuple[float, float]:
+        """Forward and backward on one batch, gradients clipped (the optimizer steps only when both
+        numbers are finite); returns (loss, gradient norm before clipping) with one device sync."""
+        model, cfg = self.model, self.cfg
+        xb, yb = self.x_train[idx], self.y_train[idx]
+        self._opt.zero_grad(set_to_none=True)
+        if self.every_step:
+            k = self.score_from
+            loss = nn.functional.mse_loss(model(xb, all_steps=True)[:, k:], yb[:, k:])
+        else:
+            loss = nn.functional.mse_loss(model(xb), yb)
+        loss.backward()
+        gn = nn.utils.clip_grad_norm_(self._params, cfg.clip if cfg.clip > 0 else math.inf)
+        loss_v, gn_v = torch.stack([loss.detach(), gn]).tolist()  # one device sync per step
+        return loss_v, gn_v
+
+    def _maybe_probe(self) -> None:
+        if self._schedule.due(self.steps) and not self.control.stopped:
+            probe_clock = time.perf_counter()
+            self.emit(self.probe(self.model, self.steps))
+            self.model.train()
+            self._schedule.record_probe(self.steps, time.perf_counter() - probe_clock)
+
+    def _epoch_end(self, epoch: int) -> Done | None:
+        """Validation, history, the EpochEnd event, then the time budget and early stopping."""
+        cfg = self.cfg
+        budget_hit = cfg.max_seconds and time.perf_counter() - self._clock - self._paused >= cfg.max_seconds
+        val = self.val_loss()
+        self.train_seconds = time.perf_counter() - self._clock - self._paused
+        train_loss = self._epoch_loss / max(self._batches, 1)
+        self.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val})
+        self.emit(EpochEnd(epoch, train_loss, val, self.train_seconds))
+        if budget_hit and epoch < cfg.epochs:
+            return Done("completed", f"time budget of {cfg.max_seconds:g} s reached after {epoch} epochs")
+        if cfg.patience and val is not None:
+            if val < self._best - 1e-12:
+                self._best, self._bad_epochs = val, 0
+                self._best_state = copy.deepcopy(self.model.state_dict())
+            else:
+                self._bad_epochs += 1
+                if self._bad_epochs >= cfg.patience:
+                    return Done("early-stop", f"validation loss did not improve for {cfg.patience} "
+                                f"epochs; kept the weights of the best epoch")
+        return None

@@ -262,14 +262,7 @@ class Tuner:
                 if h["val_loss"] is None or y_scale is None:
                     continue
                 value = h["val_loss"] * y_scale ** 2
-                if not report:
-                    continue
-                row.value, row.epochs = value, h["epoch"]
-                trial.report(value, h["epoch"])
-                if trial.should_prune():
-                    job.stop()
-                    job.join(10)
-                    self._finish_row(row, "pruned", time.perf_counter() - clock)
+                if report and self._pruned(trial, row, job, value, h["epoch"], clock):
                     return None
             if snap.finished:
                 if snap.state == "stopped" and not self._stop.is_set():
@@ -288,6 +281,22 @@ class Tuner:
         if shrink is not None and report:
             with self._lock:
                 row.alpha = shrink["alpha"]
+        return self._score(job, row, clock)
+
+    def _pruned(self, trial, row: TrialRow, job, value: float, epoch: int, clock: float) -> bool:
+        """Report an epoch's validation MSE to the pruner; True once the trial was stopped as pruned."""
+        row.value, row.epochs = value, epoch
+        trial.report(value, epoch)
+        if not trial.should_prune():
+            return False
+        job.stop()
+        job.join(10)
+        self._finish_row(row, "pruned", time.perf_counter() - clock)
+        return True
+
+    def _score(self, job, row: TrialRow, clock: float) -> tuple[float, np.ndarray] | None:
+        """A finished trial's validation MSE in the series' units and its squared error per window,
+        from the trained (and any shrunk) model; None once the row is finished as failed."""
         from rnnlab.evaluate import predict
         s = job.setup
         pred = predict(s.model, s.prep.val, s.prep.scaler, s.device)  # raising (out of memory): a failed row

@@ -15,10 +15,45 @@ import os
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 
 from rnnlab.errors import RnnlabError
 from rnnlab.train import Control, Done, EpochEnd, Probe
 
+@dataclass
+class Events:
+    """A batch of Trainer events (StepEnd, EpochEnd, Probe, Done)."""
+    events: list
+
+
+@dataclass
+class Started:
+    """The Trainer exists; training begins."""
+    total_steps: int
+
+
+@dataclass
+class Weights:
+    """The model's weights at an epoch end, so pages can show the current fit while training goes on."""
+    epoch: int
+    state: dict  # name -> numpy array
+
+
+@dataclass
+class Finished:
+    """Training ended: how, the result (the CLI's JSON shape) and the trained weights."""
+    done: Done
+    result: dict
+    state: dict  # name -> numpy array
+
+
+@dataclass
+class Failed:
+    """Setup or training raised: one line for people."""
+    message: str
+
+
+Message = Events | Started | Weights | Finished | Failed
 FLUSH_S = 0.05
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
@@ -112,25 +147,25 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
         buf.append(e)
         now = time.monotonic()
         if isinstance(e, (EpochEnd, Probe, Done)) or now - last > FLUSH_S:
-            conn.send(("events", buf))
+            conn.send(Events(buf))
             buf, last = [], now
         if isinstance(e, EpochEnd) and s is not None and now - shared >= LIVE_WEIGHTS_EVERY_S \
                 and sum(p.numel() for p in s.model.parameters()) <= LIVE_WEIGHTS_MAX:
             # the weights so far, so pages can show the current fit while training goes on
-            conn.send(("weights", e.epoch, {k: v.detach().cpu().numpy().copy()
-                                            for k, v in s.model.state_dict().items()}))
+            conn.send(Weights(e.epoch, {k: v.detach().cpu().numpy().copy()
+                                        for k, v in s.model.state_dict().items()}))
             shared = now
 
     try:
         s = setup(RunConfig.from_dict(config_dict), data, start_from=start_from)
         done, result = train(s, [on_event], control, probe_factory,
-                             on_start=lambda total: conn.send(("started", total)))
+                             on_start=lambda total: conn.send(Started(total)))
         state = {k: v.detach().cpu().numpy() for k, v in s.model.state_dict().items()}
-        conn.send(("done", done, result, state))
+        conn.send(Finished(done, result, state))
     except RnnlabError as e:
-        conn.send(("error", str(e)))
+        conn.send(Failed(str(e)))
     except Exception as e:  # a bug: report it in one line, the server keeps running
         traceback.print_exc()
-        conn.send(("error", f"unexpected {type(e).__name__}: {e}"))
+        conn.send(Failed(f"unexpected {type(e).__name__}: {e}"))
     finally:
         conn.close()
