@@ -16,7 +16,7 @@ def race_configs(cfg: RunConfig, cells=RACE_CELLS) -> list[RunConfig]:
     """One config per cell, identical otherwise: same data, seed (weights and batch order), budget."""
     out = []
     for cell in cells:
-        c = RunConfig.from_dict(cfg.to_dict())
+        c = cfg.copy()
         c.model.cell = cell
         out.append(c)
     return out

@@ -216,19 +216,26 @@ def shrink_to_persistence(s: Setup) -> dict | None:
                        f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
 
 
-def summarize(s: Setup, trainer: Trainer, done: Done) -> dict:
-    """The result in the CLI's JSON shape (see DESIGN.md), test metrics in original units."""
-    result = {"config": s.config.to_dict(), "device": str(s.device),
-              "train_seconds": round(trainer.train_seconds, 4), "epochs_run": len(trainer.history),
-              "steps": trainer.steps, "stopped_reason": done.reason, "message": done.message,
-              "history": trainer.history, "scaler": s.prep.scaler.kind,
-              "scaler_reason": s.prep.scaler_reason, "loss": {"mode": s.loss, "reason": s.loss_reason},
-              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
+def summarize(s: Setup, trainer: Trainer, done: Done, shrink: dict | None = None) -> dict:
+    """A trained run's result in the CLI's JSON shape (docs/cli.md), test metrics in original units."""
+    return run_result(s, trainer.history, done.reason, done.message, train_seconds=round(trainer.train_seconds, 4),
+                      steps=trainer.steps, shrink=shrink)
+
+
+def run_result(s: Setup, history: list[dict], reason: str, message: str, *, train_seconds: float = 0.0,
+               steps: int = 0, notes: list[str] | None = None, shrink: dict | None = None) -> dict:
+    """The one builder of a run's result, for a trained run (summarize) and a restored one (restore):
+    the test metrics and baselines evaluated on the Setup's test windows; non-finite test metrics
+    become None (JSON cannot carry NaN)."""
     ev = evaluate(s.model, s.prep, s.device)
-    result["test"] = ev["model"]
-    result["baselines"] = ev["baselines"]
-    result["seasonal_period"] = ev["period"]
-    result["notes"] = list(getattr(s.data, "notes", []))  # what the loader decided, warnings first-class
+    result = {"config": s.config.to_dict(), "device": str(s.device), "train_seconds": train_seconds,
+              "epochs_run": len(history), "steps": steps, "stopped_reason": reason, "message": message,
+              "history": history, "scaler": s.prep.scaler.kind, "scaler_reason": s.prep.scaler_reason,
+              "loss": {"mode": s.loss, "reason": s.loss_reason},
+              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)},
+              "test": ev["model"], "baselines": ev["baselines"], "seasonal_period": ev["period"],
+              # what the loader decided, warnings first-class
+              "notes": list(getattr(s.data, "notes", [])) if notes is None else notes, "shrink": shrink}
     if not np.isfinite(result["test"]["mse"]):
         result["test"] = {k: None if isinstance(v, float) else v for k, v in result["test"].items()}
     return result
@@ -245,9 +252,7 @@ def train(s: Setup, callbacks=None, control: Control | None = None, probe_factor
         on_start(trainer.total_steps)
     done = trainer.run()
     shrink = shrink_to_persistence(s) if done.reason not in ("diverged", "error") else None
-    result = summarize(s, trainer, done)
-    result["shrink"] = shrink
-    return done, result
+    return done, summarize(s, trainer, done, shrink)
 
 
 def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,
@@ -274,11 +279,4 @@ def restore(cfg: RunConfig, model: RecurrentRegressor, scaler, history: list[dic
     if not same:
         notes.append("⚠ these data do not give back the run's scaler: they differ from the data it was "
                      "trained on, and the metrics below are for these data")
-    ev = evaluate(s.model, s.prep, s.device)
-    result = {"config": cfg.to_dict(), "device": str(s.device), "train_seconds": 0.0,
-              "epochs_run": len(history), "steps": 0, "stopped_reason": "loaded",
-              "message": "loaded from a run file", "history": history, "scaler": s.prep.scaler.kind,
-              "scaler_reason": s.prep.scaler_reason, "test": ev["model"], "baselines": ev["baselines"],
-              "seasonal_period": ev["period"], "notes": notes, "shrink": shrink,
-              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)}}
-    return result, s
+    return run_result(s, history, "loaded", "loaded from a run file", notes=notes, shrink=shrink), s

@@ -82,7 +82,7 @@ class Origin:
     test_fraction: float
 
     def config(self, cfg: RunConfig) -> RunConfig:
-        out = RunConfig.from_dict(cfg.to_dict())
+        out = cfg.copy()
         out.data.val_fraction, out.data.test_fraction = self.val_fraction, self.test_fraction
         return out
 
@@ -114,7 +114,7 @@ def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
 
 def trial_config(base: RunConfig, params: dict) -> RunConfig:
     """The base configuration with a trial's choices."""
-    cfg = RunConfig.from_dict(base.to_dict())
+    cfg = base.copy()
     cfg.model.cell, cfg.model.hidden, cfg.model.highway = params["cell"], params["hidden"], params["highway"]
     cfg.train.lr = params["lr"]
     cfg.data.lookback = params["lookback"]
@@ -135,7 +135,7 @@ class Tuner:
         from rnnlab.experiment import prepare_data
         self.lookbacks = lookback_choices(base, data)
         self.origins = origins(base, data, self.lookbacks)
-        longest = RunConfig.from_dict(base.to_dict())
+        longest = base.copy()
         longest.data.lookback = max(self.lookbacks)  # the windows every trial has (shorter lookbacks: as many)
         vals = [prepare_data(o.config(longest).data, o.data).val for o in self.origins]
         n_val = sum(len(v) for v in vals)

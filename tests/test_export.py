@@ -92,6 +92,7 @@ def test_a_run_read_back_predicts_exactly_as_before(tiny_config):
     assert again["test"] == result["test"] and again["baselines"] == result["baselines"]
     assert predictions_frame(s2).equals(predictions_frame(s))
     assert not any("differ" in n for n in again["notes"])
+    assert set(again) == set(result) and again["loss"] == result["loss"]  # one builder: the same shape
     job = TrainingJob.loaded(s2, again, history)
     snap = job.snapshot()
     assert snap.finished and snap.state == "loaded" and snap.history == history and not job.alive
