@@ -1,8 +1,8 @@
 """Model inputs on the training device, built a batch at a time from one copy of the series.
 
-`WindowTensor` stands where a (n, L, F) float32 tensor of scaled windows used to: `len()`,
-slicing and indexing with an index tensor return real (B, L, F) tensors, so the Trainer, the
-probes and the benchmarks index it as before. Only the series (T, F) lives on the device; each
+`WindowTensor` behaves as a (n, L, F) float32 tensor of scaled windows: `len()`, slicing and
+indexing with an index tensor return real (B, L, F) tensors, so the Trainer, the probes and the
+benchmarks index it as they would a tensor. Only the series (T, F) lives on the device; each
 batch gathers its windows with `Tensor.unfold` (a view) and an index, then scales them.
 """
 from __future__ import annotations

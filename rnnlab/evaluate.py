@@ -45,11 +45,10 @@ PERIOD_FUNDAMENTAL = 0.8  # the shortest peak this close to the highest is the p
 def detect_period(series: np.ndarray, max_period: int) -> int | None:
     """Seasonal period from the autocorrelation of the (detrended) training part, or None.
 
-    A period is a local peak of the autocorrelation above both 0.2 and PERIOD_Z / sqrt(n) (on a short
-    series chance peaks are large: with 0.2 alone, 45 % of 42-point white-noise series and a fifth of
-    42-point random walks had a "period"; now about 1 %). Of the peaks, the shortest one within
-    PERIOD_FUNDAMENTAL of the highest wins, so a noisy monthly series reports 12 rather than 24 or 36
-    (300 points of sine plus noise: 12 in 86 % of draws, was 57 %)."""
+    A period is a local peak of the autocorrelation above both 0.2 and PERIOD_Z / sqrt(n), the 99 %
+    band of white noise (on a short series chance peaks are large; about 1 % of white-noise series
+    report a period). Of the peaks, the shortest one within PERIOD_FUNDAMENTAL of the highest wins,
+    so a noisy monthly series reports 12 rather than 24 or 36 (docs/recipe.md has the figures)."""
     y = np.asarray(series, float)
     scale = np.abs(y).max() if len(y) >= 8 and np.isfinite(y).all() else 0.0
     if scale == 0:

@@ -187,10 +187,9 @@ def shrink_to_persistence(s: Setup) -> dict | None:
     """After training: a network that did worse than persistence on the validation windows is shrunk
     toward it: its prediction becomes alpha * (its prediction) + (1 - alpha) * (the last value), alpha
     in [0, 1] fitted by least squares on those windows (0: exactly repeat the last value). For one
-    series with one input and shrink `auto`, whatever the scaler: a wrong guess of the `auto` scaler
-    (`minmax` on a short series that in fact wanders: the network cannot leave its training range)
-    lost to persistence by 2.4x on one draw of bench_quality's 60-point momentum walk. A network
-    that beat persistence is kept as it is. The test part is never looked at.
+    series with one input and shrink `auto`, whatever the scaler: it also guards against a wrong guess
+    of the `auto` scaler (`minmax` on a short series that in fact wanders cannot leave its training
+    range). A network that beat persistence is kept as it is. The test part is never looked at.
 
     Returns {"alpha", "val_mse", "persistence_val_mse", "reason"} (MSE in the series' units), or None
     where the rule does not apply. The blend is folded into the model (`RecurrentRegressor.shrink`),

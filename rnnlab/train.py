@@ -40,7 +40,7 @@ class Probe:
     hidden: Any  # (L, hidden) hidden states of the probe window, top layer
     gates: Any  # dict gate name -> (L, hidden), empty for plain RNNs
     spectral_radius: float  # of W_hh (layer 0)
-    extra: dict = field(default_factory=dict)  # connectivity, singular values, saturation
+    extra: dict = field(default_factory=dict)  # connectivity, singular values and radius per layer, seconds
 
 
 @dataclass
