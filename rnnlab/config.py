@@ -35,14 +35,15 @@ THOUSANDS: tuple[str, ...] = get_args(Thousands)
 
 def setting(default=None, help: str = "", *, factory=None, choices: tuple[str, ...] | None = None,
             limits: tuple[float, float] | None = None, flag: str | None = None, label: str | None = None,
-            metavar: str | None = None, cli: bool = True):
+            metavar: str | None = None, cli: bool = True, group: str | None = None):
     """A config field with its contract in one place: `help` (CLI help and docs), `choices`, `limits`
     (inclusive; a list field's limits bound its length), the CLI `flag` (default: the field's name
     with dashes) and its `metavar`, the `label` used in messages, and `cli=False` for a field the
-    CLI does not set. The CLI's flags, the limit checks and the pages'
+    CLI does not set; `group`: "csv" for the settings of a CSV file (a link without the file drops
+    them), "user" for choices of the person's own (device, diagnostics) that presets and lessons keep. The CLI's flags, the limit checks and the pages'
     widget bounds are all generated from this metadata."""
     meta = {"help": help, "choices": choices, "limits": limits, "flag": flag, "label": label,
-            "metavar": metavar, "cli": cli}
+            "metavar": metavar, "cli": cli, "group": group}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -84,6 +85,12 @@ def check_limits(obj) -> None:
             raise ConfigError(f"{label(f)} must be between {lo:,} and {hi:,} (got {n:,}).")
 
 
+def group(name: str) -> tuple[tuple[str, str], ...]:
+    """(part, field) of every field declared in `group` (see `setting`)."""
+    return tuple((part, f.name) for part, cls in PARTS.items() for f in fields(cls)
+                 if f.metadata.get("group") == name)
+
+
 def field_of(part: str, name: str) -> dataclasses.Field:
     """The dataclass field `name` of config part `part` ("data", "model" or "train")."""
     return next(f for f in fields(PARTS[part]) if f.name == name)
@@ -112,19 +119,21 @@ class DataConfig:
     generator: str = setting("sales", "synthetic generator",
                              flag="data", metavar="GENERATOR")
     csv_path: str | None = setting(None, "CSV file to load instead of a generator", flag="csv",
-                                   metavar="PATH")
+                                   metavar="PATH", group="csv")
     column: str | None = setting(None, "CSV target column (default: the first numeric column that is not "
-                                       "a date or a row counter)", metavar="NAME")
+                                       "a date or a row counter)", metavar="NAME", group="csv")
     date_column: str | None = setting(None, "CSV date column (default: detected from names and values; "
-                                            "an empty string means none)", metavar="NAME")
+                                            "an empty string means none)", metavar="NAME", group="csv")
     inputs: list[str] = setting(help="extra CSV input columns fed to the model, comma separated",
-                                factory=list, limits=(0, 64), label="number of input columns", metavar="A,B")
+                                factory=list, limits=(0, 64), label="number of input columns", metavar="A,B",
+                                group="csv")
     missing: Missing = setting("interpolate", "CSV gaps: interpolate (linear), drop the rows, or refuse "
-                                              "the file", choices=MISSING, label="missing-value policy")
+                                              "the file", choices=MISSING, label="missing-value policy",
+                               group="csv")
     decimal: Decimal = setting("auto", "CSV decimal mark; auto: decided per column from its own values",
-                               choices=DECIMALS, label="decimal mark")
+                               choices=DECIMALS, label="decimal mark", group="csv")
     thousands: Thousands = setting("auto", "CSV thousands separator; auto: per column; none: digits only",
-                                   choices=THOUSANDS, label="thousands separator")
+                                   choices=THOUSANDS, label="thousands separator", group="csv")
     length: int = setting(1000, "points in a generated single series", limits=(10, 2_000_000))
     samples: int = setting(1000, "independent windows for panel generators (seed-sales, delay, adding)",
                            limits=(10, 200_000))
@@ -194,11 +203,12 @@ class TrainConfig:
                             limits=(0, 100_000))
     seed: int = setting(0, "seed of weights and batch order: same seed, same history on CPU",
                         limits=(0, SEED_MAX))
-    device: Device = setting("auto", "auto (cuda > mps > cpu), cpu, cuda or mps", choices=DEVICES)
+    device: Device = setting("auto", "auto (cuda > mps > cpu), cpu, cuda or mps", choices=DEVICES,
+                             group="user")
     max_seconds: float = setting(0.0, "stop once training has taken this long (a CPU budget); 0 = no limit",
                                  limits=(0.0, 7 * 24 * 3600.0))
     probe_every: int = setting(0, "diagnostics Probe every K steps; 0 = never; -1 = auto (probes cost "
-                                  "<= 5 % of time)", limits=(-1, 1_000_000), cli=False)
+                                  "<= 5 % of time)", limits=(-1, 1_000_000), cli=False, group="user")
     loss: Loss = setting("auto", "last: loss on the window's last step; every: after every step of longer "
                                  "training sequences; auto: every for one series (see docs/recipe.md)",
                          choices=LOSSES)

@@ -10,12 +10,12 @@ import urllib.parse
 
 import streamlit as st
 
-from rnnlab.config import RunConfig
+from rnnlab.config import RunConfig, group
 from rnnlab.errors import RnnlabError
 from rnnlab.lessons import LESSONS
 from ui import present, settings, store
 
-CSV_FIELDS = ("csv_path", "column", "date_column", "inputs", "decimal", "thousands", "missing")
+CSV_FIELDS = tuple(name for _, name in group("csv"))  # settings of a CSV file (rnnlab/config.py)
 
 
 def restore() -> None:

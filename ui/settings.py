@@ -6,14 +6,13 @@ from dataclasses import fields
 import streamlit as st
 import torch
 
-from rnnlab.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from rnnlab.config import PARTS, RunConfig, group
 from rnnlab.data.generators import GENERATORS
 from rnnlab.presets import preset_dict
 from ui import state, store
 from ui.store import key, put, value
 
-PARTS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-USER_CHOICES = (("train", "device"), ("train", "probe_every"))  # kept when a preset or lesson loads
+USER_CHOICES = group("user")  # kept when a preset or lesson loads (rnnlab/config.py)
 
 
 def init() -> None:
