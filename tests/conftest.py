@@ -8,6 +8,17 @@ torch.set_num_threads(2)
 
 
 @pytest.fixture
+def app():
+    """The app's entry script run once in AppTest (Home page), without an exception."""
+    from app_kit import ROOT
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture
 def tiny_config() -> RunConfig:
     """A run that trains in well under a second."""
     cfg = RunConfig()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app_kit import process_gone
 from rnnlab.experiment import run_experiment
 from rnnlab.job import KILL_GRACE_S, JobRegistry, JobSlots, TrainingJob
 
@@ -120,13 +121,6 @@ def test_slots_report_queue_positions(tiny_config):
 def stuck_probe(setup):
     """A probe that never returns: the child is busy where no stop flag is checked."""
     return lambda model, step: time.sleep(3600)
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # zombie: ended
-    except FileNotFoundError:
-        return True
 
 
 @pytest.mark.slow

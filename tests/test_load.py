@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from test_job import process_gone
+from app_kit import process_gone
 
 ROOT = Path(__file__).resolve().parent.parent
 

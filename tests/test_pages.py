@@ -5,37 +5,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_kit import ROOT, open_page, train_tiny  # noqa: F401
 from rnnlab.data.generators import GENERATORS
 
-ROOT = Path(__file__).resolve().parent.parent
 SHOP = ("date;visits\n" + "\n".join(
     f"2024-{1 + i // 28:02d}-{1 + i % 28:02d};{100 + 10 * np.sin(i * 2 * np.pi / 7):.2f}".replace(".", ",")
     for i in range(300)) + "\n").encode()
-
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def open_page(at: AppTest, name: str) -> AppTest:
-    at.switch_page(f"views/{name}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def train_tiny(at: AppTest, epochs: int = 2) -> None:
-    open_page(at, "train")
-    at.number_input(key="w_train_epochs").set_value(epochs)
-    at.number_input(key="w_model_hidden").set_value(8)
-    at.button(key="train_button").click().run()
-    assert not at.exception, at.exception
-    job = at.session_state["job"]
-    assert job.join(timeout=60)
-    at.run()
 
 
 def test_home_demo_button_loads_preset_and_opens_train(app):

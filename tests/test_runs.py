@@ -3,7 +3,7 @@ import pytest
 
 from rnnlab.job import TrainingJob
 from rnnlab.runs import RunBook, run_bytes
-from test_pages import app, open_page, train_tiny  # noqa: F401  (app is a fixture)
+from app_kit import open_page, train_tiny
 
 
 def run_picker(at, where: str):

@@ -3,7 +3,6 @@ validation is blended with it, by a factor fitted on validation and folded into 
 import numpy as np
 import pytest
 import torch
-from test_pages import app  # noqa: F401  (fixture)
 
 from rnnlab.config import RunConfig
 from rnnlab.data import SeriesData
