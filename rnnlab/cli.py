@@ -5,11 +5,12 @@ Bad input exits with code 2 and one clear line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
 
-from rnnlab.config import PARTS, RunConfig, cli_fields, flag
+from rnnlab.config import RunConfig, cli_fields, flag
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.presets import PRESETS, preset_dict
 
@@ -40,8 +41,8 @@ def add_run_flags(t: argparse.ArgumentParser) -> None:
     """The flags that describe one run (train; tune starts from them), generated from the config
     fields' metadata (rnnlab/config.py): every flag defaults to None, so a preset is overridden only
     by the flags given."""
-    for part, f in cli_fields():
-        t.add_argument(f"--{flag(f)}", **_flag_kwargs(part, f))
+    for _, f in cli_fields():
+        t.add_argument(f"--{flag(f)}", **_flag_kwargs(f))
     add = t.add_argument
     add("--preset", choices=sorted(PRESETS), help="start from a named configuration; other flags override it")
     add("--threads", type=int, metavar="N", help="CPU threads for training (default: from the model size and "
@@ -50,9 +51,9 @@ def add_run_flags(t: argparse.ArgumentParser) -> None:
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
 
-def _flag_kwargs(part: str, f) -> dict:
+def _flag_kwargs(f) -> dict:
     """argparse keywords for one config field: its type from the default, choices, help, metavar."""
-    default = getattr(PARTS[part](), f.name)
+    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
     help_ = f.metadata["help"].replace("%", "%%")
     if f.name == "generator":
         help_ += ": " + ", ".join(_generators())

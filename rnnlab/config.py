@@ -40,8 +40,8 @@ def setting(default=None, help: str = "", *, factory=None, choices: tuple[str, .
     (inclusive; a list field's limits bound its length), the CLI `flag` (default: the field's name
     with dashes) and its `metavar`, the `label` used in messages, and `cli=False` for a field the
     CLI does not set; `group`: "csv" for the settings of a CSV file (a link without the file drops
-    them), "user" for choices of the person's own (device, diagnostics) that presets and lessons keep. The CLI's flags, the limit checks and the pages'
-    widget bounds are all generated from this metadata."""
+    them), "user" for the person's own choices (device, diagnostics) that presets and lessons keep.
+    The CLI's flags, the limit checks and the pages' widget bounds are all generated from it."""
     meta = {"help": help, "choices": choices, "limits": limits, "flag": flag, "label": label,
             "metavar": metavar, "cli": cli, "group": group}
     if factory is not None:

@@ -26,7 +26,7 @@ KEYS: dict[str, tuple[object, str]] = {
     "lookback_note": (None, "the note saying the lookback was set from the suggestion"),
     "train_error": (None, "what to fix before Train can start"),
     "live_job": (None, "the job id the Train page's live panel follows"),
-    "live_fast": (None, "when that panel's fast redraws started"),
+    "live_fast": (None, "the live panel redraws at FAST_REFRESH_S (a run's first FAST_FOR_S seconds)"),
     "per_job": (None, "values computed once per job (ui/jobs.per_job)"),
     "probe_step": (None, "the probe shown on Inspect"),
     "inspect_live": (False, "Inspect redraws while its run trains"),
