@@ -29,7 +29,7 @@ def run(cfg) -> dict:
     _, result = train(s, [lambda e: probes.append(e) if isinstance(e, Probe) else None],
                       probe_factory=probe_for_setup if cfg.train.probe_every else None)
     var = float(np.var(s.prep.test.y_raw))
-    mse = result["test"]["mse"]
+    mse = result.test["mse"]
     out = {"result": result, "seconds": time.perf_counter() - t,
            "r2": None if mse is None or var == 0 else 1 - mse / var}
     if probes:
@@ -59,8 +59,8 @@ def main() -> None:
             for name, cfg in lesson_runs(slug, base):
                 r = run(cfg)
                 res = results[name] = r["result"]
-                best = min((v["mse"], k) for k, v in res["baselines"].items() if v and v.get("mse") is not None)
-                cells = [seed, name, fmt(res["test"]["mse"]), fmt(res["test"]["mae"]), fmt(r["r2"], ".3f"),
+                best = min((v["mse"], k) for k, v in res.baselines.items() if v and v.get("mse") is not None)
+                cells = [seed, name, fmt(res.test["mse"]), fmt(res.test["mae"]), fmt(r["r2"], ".3f"),
                          f"{best[1]} ({best[0]:.4g})", fmt(r.get("grad_40_back"), ".1e"), f"{r['seconds']:.1f}"]
                 print("| " + " | ".join(map(str, cells)) + " |", flush=True)
             if len(results) > 1:

@@ -57,7 +57,7 @@ def main() -> None:
     snap = job.snapshot()
     server_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"training: {snap.state} ({snap.message}); {snap.step:,} steps; test MAE "
-          f"{(job.result or {}).get('test', {}).get('mae')}")
+          f"{job.result.mae if job.result else None}")
     print(f"peak RSS: server process {server_peak:,.0f} MB (goal < 1,536; {start_mb:,.0f} MB at start), "
           f"training child {child_peak:,.0f} MB")
 

@@ -96,7 +96,7 @@ def old_defaults(data: SeriesData, seed: int) -> float | None:
     n_train = int(len(data.values) * 0.7)
     cfg.data.scaler = old_scaler(data.values[:n_train, 0])
     try:
-        return run_experiment(cfg, data=data)[0]["test"]["mae"]
+        return run_experiment(cfg, data=data)[0].mae
     except RnnlabError:
         return None  # lookback 50 leaves too few windows
 
@@ -117,7 +117,7 @@ def tuned(data: SeriesData, seed: int, budget: float) -> tuple[float | None, dic
     tuner.join()
     best = tuner.best_config()
     best.train.max_seconds = 0.0
-    return run_experiment(best, data=data)[0]["test"]["mae"], tuner.snapshot().best.params
+    return run_experiment(best, data=data)[0].mae, tuner.snapshot().best.params
 
 
 def fmt(v) -> str:
@@ -144,9 +144,9 @@ def main() -> None:
         new = [new_defaults(data, s) for s in seeds]
         tune = [tuned(data, s, args.budget) for s in seeds]
         old_m = None if any(v is None for v in old) else float(np.mean(old))
-        new_m = float(np.mean([r["test"]["mae"] for r in new]))
+        new_m = float(np.mean([r.mae for r in new]))
         tune_m = None if any(v is None for v, _ in tune) else float(np.mean([v for v, _ in tune]))
-        b = new[0]["baselines"]
+        b = new[0].baselines
         lin, snaive, pers = b["linear"]["mae"], b["seasonal_naive"]["mae"], b["persistence"]["mae"]
         ok = lambda c: "yes" if c else "**no**"  # noqa: E731
         t_ok = (lambda c: "refused" if tune_m is None else ok(c(tune_m)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import sys
 
 from rnnlab.config import RunConfig, cli_fields, flag
@@ -105,17 +104,6 @@ def _params(items: list[str]) -> dict[str, float]:
     return params
 
 
-def _clean(obj):
-    """JSON cannot carry NaN/inf: turn them into null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def _progress(event) -> None:
     from rnnlab.train import Done, EpochEnd
     if isinstance(event, EpochEnd):
@@ -176,27 +164,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     threads = set_threads(cfg, args.threads)
     result, s = run_experiment(cfg, callbacks=None if args.json else [_progress])
-    result["cpu_threads"] = threads
+    result.cpu_threads = threads
     if args.save:
-        save_run(args.save, cfg, s.model, s.prep.scaler, result["history"], _clean(result))
+        save_run(args.save, cfg, s.model, s.prep.scaler, result.history, result)
     from rnnlab.report import verdict
     v = verdict(result)
-    result["verdict"] = v.to_dict()
-    result = _clean(result)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps({**result.to_json(), "verdict": v.to_dict()}))
         return 0
-    t, b = result["test"], result["baselines"]
-    print(f"device {result['device']}, {result['epochs_run']} epochs in {result['train_seconds']:.2f} s "
-          f"({result['stopped_reason']}); scaler {result['scaler']}")
-    for name, m in [("model", t), *b.items()]:
+    print(f"device {result.device}, {result.epochs_run} epochs in {result.train_seconds:.2f} s "
+          f"({result.stopped_reason}); scaler {result.scaler}")
+    for name, m in [("model", result.test), *result.baselines.items()]:
         mse = "n/a" if m["mse"] is None else f"{m['mse']:.5g}"
         mae = "n/a" if m["mae"] is None else f"{m['mae']:.5g}"
         print(f"  {name:15s} test MSE {mse:>12s}  MAE {mae:>10s}")
     print(v.line)
-    if result.get("shrink") and result["shrink"]["alpha"] < 1:
-        print(f"shrink: {result['shrink']['reason']} (--shrink off keeps the network as trained)")
-    for note in result["notes"]:
+    if result.shrunk:
+        print(f"shrink: {result.shrink['reason']} (--shrink off keeps the network as trained)")
+    for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
 
@@ -205,6 +190,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     """Search on the validation part, then train the best configuration once: the JSON is train's,
     plus `trials` (each trial's params, validation MSE, state) and `tune` (budget, counts)."""
     from rnnlab.experiment import load_data, run_experiment
+    from rnnlab.result import finite
     from rnnlab.tune import Tuner
 
     check_args(args)
@@ -229,36 +215,32 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise ConfigError(f"no trial finished within the budget of {args.budget:g} s; give a larger --budget.")
     best.train.max_seconds = 0.0
     result, s = run_experiment(best, data=data, callbacks=None if args.json else [_progress])
-    result["cpu_threads"] = threads
+    result.cpu_threads = threads
     if args.save:
         from rnnlab.export import save_run
-        save_run(args.save, best, s.model, s.prep.scaler, result["history"], _clean(result))
+        save_run(args.save, best, s.model, s.prep.scaler, result.history, result)
     from rnnlab.report import verdict
     v = verdict(result)
-    result["verdict"] = v.to_dict()
-    result.update(_tune_json(args, tuner, snap))
-    result = _clean(result)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(finite({**result.to_json(), "verdict": v.to_dict(), **_tune_json(args, tuner, snap)})))
         return 0
     print(f"{len(snap.trials)} trials in {snap.elapsed:.0f} s; best: trial {snap.best.number} {snap.best.params}")
-    print(f"test MAE {result['test']['mae']:.5g} · " + v.line)
+    print(v.line)
     return 0
 
 
 def _tune_json(args: argparse.Namespace, tuner, snap) -> dict:
     """`trials` and `tune`: what tune's JSON adds to train's."""
-    result = {}
-    result["trials"] = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
-                         "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
-                         "validation_blocks": r.origins, "shrink_alpha": r.alpha} for r in snap.trials]
-    result["tune"] = {"budget_seconds": args.budget, "search_seconds": round(snap.elapsed, 3),
-                      "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
-                      "pruned": sum(r.state == "pruned" for r in snap.trials),
-                      "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
-                      "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows,
-                      "persistence_validation_mse": snap.persistence}
-    return result
+    trials = [{"number": r.number, "params": r.params, "validation_mse": r.value, "state": r.state,
+               "epochs": r.epochs, "seconds": round(r.seconds, 3), "loss": r.loss,
+               "validation_blocks": r.origins, "shrink_alpha": r.alpha} for r in snap.trials]
+    tune = {"budget_seconds": args.budget, "search_seconds": round(snap.elapsed, 3),
+            "trials": len(snap.trials), "complete": sum(r.state == "complete" for r in snap.trials),
+            "pruned": sum(r.state == "pruned" for r in snap.trials),
+            "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
+            "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows,
+            "persistence_validation_mse": snap.persistence}
+    return {"trials": trials, "tune": tune}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from rnnlab.config import RunConfig
 from rnnlab.plots import _layout, log_axis, loss_units
 from rnnlab.report import BASELINE_NAMES, best_baseline
+from rnnlab.result import RunResult
 
 RACE_CELLS = ("rnn", "lstm", "gru")
 RACE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
@@ -22,22 +23,22 @@ def race_configs(cfg: RunConfig, cells=RACE_CELLS) -> list[RunConfig]:
     return out
 
 
-def scoreboard(results: dict[str, dict | None]) -> tuple[list[dict], str]:
+def scoreboard(results: dict[str, RunResult | None]) -> tuple[list[dict], str]:
     """Rows (run, test MAE, RMSE, best baseline) and one line naming the winner on test MAE."""
     rows, _, line = scoreboard_alert(results)
     return rows, line
 
 
-def scoreboard_alert(results: dict[str, dict | None]) -> tuple[list[dict], str, str]:
+def scoreboard_alert(results: dict[str, RunResult | None]) -> tuple[list[dict], str, str]:
     """(rows, level, line): the scoreboard with its alert level, "good" when every run has finished
     and the winner beats its best baseline, else "info".
 
     A run without a result yet (training) or without finite predictions takes no place."""
     rows, scored = [], {}
     for name, r in results.items():
-        mae = None if r is None else r["test"].get("mae")
+        mae = None if r is None else r.mae
         base_name, base = best_baseline(r) if r is not None else (None, None)
-        rows.append({"run": name, "test MAE": mae, "test RMSE": None if r is None else r["test"].get("rmse"),
+        rows.append({"run": name, "test MAE": mae, "test RMSE": None if r is None else r.test.get("rmse"),
                      "best baseline": BASELINE_NAMES.get(base_name, base_name) if base_name else None,
                      "baseline MAE": base})
         if mae is not None and np.isfinite(mae):

@@ -20,6 +20,7 @@ from rnnlab.data.generators import GENERATORS, generate
 from rnnlab.errors import ConfigError
 from rnnlab.evaluate import detect_period, evaluate, predict
 from rnnlab.models import GATES, RecurrentRegressor, build_model
+from rnnlab.result import LossChoice, RunResult
 from rnnlab.train import Control, Done, Event, Trainer, resolve_device
 from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
 
@@ -215,33 +216,32 @@ def shrink_to_persistence(s: Setup) -> dict | None:
                        f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
 
 
-def summarize(s: Setup, trainer: Trainer, done: Done, shrink: dict | None = None) -> dict:
-    """A trained run's result in the CLI's JSON shape (docs/cli.md), test metrics in original units."""
+def summarize(s: Setup, trainer: Trainer, done: Done, shrink: dict | None = None) -> RunResult:
+    """A trained run's result, test metrics in original units."""
     return run_result(s, trainer.history, done.reason, done.message, train_seconds=round(trainer.train_seconds, 4),
                       steps=trainer.steps, shrink=shrink)
 
 
 def run_result(s: Setup, history: list[dict], reason: str, message: str, *, train_seconds: float = 0.0,
-               steps: int = 0, notes: list[str] | None = None, shrink: dict | None = None) -> dict:
+               steps: int = 0, notes: list[str] | None = None, shrink: dict | None = None) -> RunResult:
     """The one builder of a run's result, for a trained run (summarize) and a restored one (restore):
     the test metrics and baselines evaluated on the Setup's test windows; non-finite test metrics
-    become None (JSON cannot carry NaN)."""
+    become None (no number would be honest)."""
     ev = evaluate(s.model, s.prep, s.device)
-    result = {"config": s.config.to_dict(), "device": str(s.device), "train_seconds": train_seconds,
-              "epochs_run": len(history), "steps": steps, "stopped_reason": reason, "message": message,
-              "history": history, "scaler": s.prep.scaler.kind, "scaler_reason": s.prep.scaler_reason,
-              "loss": {"mode": s.loss, "reason": s.loss_reason},
-              "windows": {"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)},
-              "test": ev["model"], "baselines": ev["baselines"], "seasonal_period": ev["period"],
-              # what the loader decided, warnings first-class
-              "notes": list(getattr(s.data, "notes", [])) if notes is None else notes, "shrink": shrink}
-    if not np.isfinite(result["test"]["mse"]):
-        result["test"] = {k: None if isinstance(v, float) else v for k, v in result["test"].items()}
-    return result
+    test = ev["model"]
+    if not np.isfinite(test["mse"]):
+        test = {k: None if isinstance(v, float) else v for k, v in test.items()}
+    return RunResult(config=s.config.copy(), device=str(s.device), history=history, stopped_reason=reason,
+                     message=message, scaler=s.prep.scaler.kind, scaler_reason=s.prep.scaler_reason,
+                     loss=LossChoice(s.loss, s.loss_reason),
+                     windows={"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)},
+                     test=test, baselines=ev["baselines"], seasonal_period=ev["period"],
+                     notes=list(getattr(s.data, "notes", [])) if notes is None else notes, shrink=shrink,
+                     train_seconds=train_seconds, steps=steps)
 
 
 def train(s: Setup, callbacks=None, control: Control | None = None, probe_factory=None,
-          on_start: Callable[[int], None] | None = None) -> tuple[Done, dict]:
+          on_start: Callable[[int], None] | None = None) -> tuple[Done, RunResult]:
     """Train a built Setup (probe, Trainer, run, summary): the one loop the CLI, jobs and workers share.
 
     on_start(total_steps) is called once the Trainer exists, before the first step."""
@@ -255,7 +255,7 @@ def train(s: Setup, callbacks=None, control: Control | None = None, probe_factor
 
 
 def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,
-                   data: SeriesData | PanelData | None = None) -> tuple[dict, Setup]:
+                   data: SeriesData | PanelData | None = None) -> tuple[RunResult, Setup]:
     """Train one configuration end to end; return (JSON-ready result, Setup with the trained model)."""
     s = setup(cfg, data)
     _, result = train(s, callbacks, control)
@@ -263,7 +263,7 @@ def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = Non
 
 
 def restore(cfg: RunConfig, model: RecurrentRegressor, scaler, history: list[dict],
-            data: SeriesData | PanelData | None = None, shrink: dict | None = None) -> tuple[dict, Setup]:
+            data: SeriesData | PanelData | None = None, shrink: dict | None = None) -> tuple[RunResult, Setup]:
     """A saved run brought back on its data (export.load_run's parts): the Setup with the saved
     weights, and the result as training reported it, its test metrics and baselines recomputed on
     the same windows, with the shrink it was given (already in the weights). Data that do not give

@@ -19,16 +19,17 @@ from safetensors.torch import save as st_save
 from rnnlab.config import RunConfig
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.models import RecurrentRegressor, build_model
+from rnnlab.result import RunResult, finite
 from rnnlab.scalers import Scaler
 
 
 def bundle_bytes(config: RunConfig, model: RecurrentRegressor, scaler: Scaler, history: list[dict],
-                 result: dict | None = None) -> bytes:
+                 result: RunResult | None = None) -> bytes:
     """Serialise a trained run to zip bytes (for downloads and --save)."""
     buf = io.BytesIO()
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"n_features": model.rnn.input_size, "horizon": model.head.out_features,
-            "shrink": (result or {}).get("shrink")}  # the weights hold the shrink; its record goes with them
+            "shrink": result.shrink if result is not None else None}  # the weights hold the shrink; its record goes with them
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("config.json", config.to_json())
         z.writestr("history.json", json.dumps(history))
@@ -36,18 +37,17 @@ def bundle_bytes(config: RunConfig, model: RecurrentRegressor, scaler: Scaler, h
         z.writestr("model.json", json.dumps(meta))
         z.writestr("weights.safetensors", st_save(state))
         if result is not None:
-            z.writestr("result.json", json.dumps(result, default=str))
+            z.writestr("result.json", json.dumps(result.to_json()))
             z.writestr("metrics.json", json.dumps(metrics_summary(result), default=str))
     return buf.getvalue()
 
 
-def metrics_summary(result: dict) -> dict:
+def metrics_summary(result: RunResult) -> dict:
     """Test metrics of the model and every baseline, on the same windows, with the verdict."""
     from rnnlab.report import verdict
     v = verdict(result)
-    return {"test": result["test"], "baselines": result["baselines"],
-            "seasonal_period": result.get("seasonal_period"), "windows": result.get("windows"),
-            "verdict": v.to_dict()}
+    return finite({"test": result.test, "baselines": result.baselines, "seasonal_period": result.seasonal_period,
+                   "windows": result.windows, "verdict": v.to_dict()})
 
 
 def save_run(path: str | Path, *args, **kwargs) -> Path:

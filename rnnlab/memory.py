@@ -34,11 +34,11 @@ def run_one(task: str, cell: str, lag: int, args: argparse.Namespace) -> dict:
     cfg.train.max_seconds, cfg.train.device, cfg.train.seed, cfg.train.clip = args.budget, "cpu", args.seed, 1.0
     result, s = run_experiment(cfg)
     var = float(np.var(s.prep.test.y_raw))
-    mse = result["test"]["mse"]
+    mse = result.test["mse"]
     r2 = 1 - mse / var if mse is not None and var > 0 else float("-inf")
     return {"task": task, "cell": cell, "lag": lag, "window": cfg.data.lookback, "r2": round(r2, 4),
-            "learned": bool(r2 >= R2_LEARNED), "seconds": result["train_seconds"],
-            "epochs": result["epochs_run"], "stopped": result["stopped_reason"]}
+            "learned": bool(r2 >= R2_LEARNED), "seconds": result.train_seconds,
+            "epochs": result.epochs_run, "stopped": result.stopped_reason}
 
 
 def memory_horizon(task: str, cells: list[str], lags: list[int], args, log=print) -> dict[str, int]:

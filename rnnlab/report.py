@@ -10,6 +10,7 @@ import pandas as pd
 
 from rnnlab.data.generators import GENERATORS
 from rnnlab.evaluate import predict
+from rnnlab.result import RunResult
 from rnnlab.windows import Part
 
 MIN_TEST_WINDOWS = 10  # below this many test windows no verdict is given: the test is too small
@@ -42,9 +43,9 @@ class Verdict:
         return {"level": self.level, "text": self.line, "best_baseline": self.best}
 
 
-def best_baseline(result: dict) -> tuple[str | None, float | None]:
+def best_baseline(result: RunResult) -> tuple[str | None, float | None]:
     """(name, MAE) of the baseline with the lowest finite test MAE (persistence first on ties)."""
-    base = {k: v["mae"] for k, v in result["baselines"].items()
+    base = {k: v["mae"] for k, v in result.baselines.items()
             if v.get("mae") is not None and np.isfinite(v["mae"])}
     if not base:
         return None, None
@@ -53,10 +54,10 @@ def best_baseline(result: dict) -> tuple[str | None, float | None]:
 
 
 
-def verdict(result: dict) -> Verdict:
+def verdict(result: RunResult) -> Verdict:
     """Green only when the model beats every baseline on test MAE; otherwise name the best one."""
-    model = result["test"].get("mae")
-    n = result["test"].get("n", 0)
+    model = result.mae
+    n = result.test.get("n", 0)
     name, best = best_baseline(result)
     if model is None or not np.isfinite(model):
         return Verdict("bad", "The model produced no finite predictions, so it has no test score.",
@@ -68,7 +69,7 @@ def verdict(result: dict) -> Verdict:
         return Verdict("warn", f"Only {n} test windows: too few to judge (model MAE {model:.4g}, best "
                        f"baseline {label} {best:.4g}).", "Use a longer series, a shorter lookback or a "
                        f"larger test share to get at least {MIN_TEST_WINDOWS}.", name)
-    shrink = result.get("shrink") or {}
+    shrink = result.shrink or {}
     if shrink.get("alpha") == 0.0:  # the network was shrunk all the way: it now is persistence
         line = ("The trained network did no better than repeating the last value on validation, so it was "
                 f"shrunk to exactly that: test MAE {model:.4g}, the same as persistence.")
@@ -93,16 +94,15 @@ def times(a: float, b: float) -> str:
     return f"{r:.2f}×" if r < 10 else f"{r:,.0f}×"
 
 
-def _advice(best: str, result: dict) -> str:
-    lookback = result["config"]["data"]["lookback"]
-    period = result.get("seasonal_period")
-    data = result["config"]["data"]
-    spec = GENERATORS.get(data.get("generator"))
-    if best == "linear" and spec is not None and spec.kind == "panel" and not data.get("csv_path"):
+def _advice(best: str, result: RunResult) -> str:
+    data = result.config.data
+    lookback, period = data.lookback, result.seasonal_period
+    spec = GENERATORS.get(data.generator)
+    if best == "linear" and spec is not None and spec.kind == "panel" and not data.csv_path:
         return ("A linear model of the window's values does better on this task: the network has not "
                 "learned to use the window yet; train longer, or try an LSTM or GRU.")
     if best == "linear":
-        highway = result["config"].get("model", {}).get("highway", False)
+        highway = result.config.model.highway
         return ("The series is smooth or seasonal: a linear model already predicts it well; "
                 + ("try a longer lookback or more epochs." if highway else
                    "turn on the linear highway (Train, Model) so the network learns only what the linear "
@@ -120,12 +120,12 @@ def _advice(best: str, result: dict) -> str:
 TIE_RTOL = 1e-6  # MAEs this close (relative) are the same figure
 
 
-def metrics_rows(result: dict) -> list[dict]:
+def metrics_rows(result: RunResult) -> list[dict]:
     """Model and baselines as table rows (test part, original units), best MAE flagged: every row
     within TIE_RTOL of the lowest (a network shrunk to persistence computes it in float32, a hair
     off persistence's own figure; that is a tie, not a win)."""
-    rows = [{"predictor": "model", **result["test"]}]
-    rows += [{"predictor": k.replace("_", " "), **v} for k, v in result["baselines"].items()]
+    rows = [{"predictor": "model", **result.test}]
+    rows += [{"predictor": k.replace("_", " "), **v} for k, v in result.baselines.items()]
     rows = [{k: v for k, v in r.items() if k != "n"} for r in rows]
     maes = [r["mae"] if r.get("mae") is not None and np.isfinite(r["mae"]) else np.inf for r in rows]
     for i, r in enumerate(rows):

@@ -34,9 +34,9 @@ class Run:
         cfg = self.job.config
         text = f"{self.name} · {cfg.model.cell}"
         result = snap.result
-        if result is not None and result["test"].get("mae") is not None:
+        if result is not None and result.mae is not None:
             name, best = best_baseline(result)
-            text += f" · MAE {result['test']['mae']:.4g}"
+            text += f" · MAE {result.mae:.4g}"
             if best is not None:
                 text += f" vs {best:.4g} ({name.replace('_', ' ')})"
         return f"{text} · {snap.state}"

@@ -277,7 +277,7 @@ class Tuner:
         if snap.state in ("error", "diverged") or value is None or not math.isfinite(value):
             self._finish_row(row, "failed", time.perf_counter() - clock, snap.message)
             return None
-        shrink = (snap.result or {}).get("shrink")
+        shrink = snap.result.shrink if snap.result is not None else None
         if shrink is not None and report:
             with self._lock:
                 row.alpha = shrink["alpha"]

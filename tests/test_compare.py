@@ -3,10 +3,11 @@ import pytest
 from rnnlab.compare import compare_grad_figure, compare_loss_figure, race_configs, scoreboard
 from rnnlab.config import RunConfig
 
+from made import made_result
+
 
 def result(mae, linear=9.0):
-    return {"test": {"mae": mae, "rmse": mae * 1.2},
-            "baselines": {"persistence": {"mae": 10.0}, "linear": {"mae": linear}}}
+    return made_result({"mae": mae, "rmse": mae * 1.2}, {"persistence": {"mae": 10.0}, "linear": {"mae": linear}})
 
 
 def test_race_configs_differ_only_in_the_cell():

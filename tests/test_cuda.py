@@ -14,8 +14,8 @@ def test_training_on_cuda_matches_cpu_closely(tiny_config, cell):
     cpu, _ = run_experiment(tiny_config)
     tiny_config.train.device = "cuda"
     gpu, s = run_experiment(tiny_config)
-    assert gpu["device"].startswith("cuda") and s.tensors["x_train"].is_cuda
-    assert gpu["test"]["mse"] == pytest.approx(cpu["test"]["mse"], rel=0.05)
+    assert gpu.device.startswith("cuda") and s.tensors["x_train"].is_cuda
+    assert gpu.test["mse"] == pytest.approx(cpu.test["mse"], rel=0.05)
 
 
 def test_process_job_on_cuda(tiny_config):

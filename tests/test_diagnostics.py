@@ -125,9 +125,9 @@ def test_exploding_gradient_in_relu_rnn_and_clipping_keeps_it_finite(tiny_config
     unclipped, _ = run_experiment(cfg)
     cfg.train.clip = 1.0
     clipped, _ = run_experiment(cfg)
-    assert unclipped["stopped_reason"] == "diverged"
-    assert clipped["stopped_reason"] == "completed"
-    assert all(np.isfinite(h["train_loss"]) for h in clipped["history"])
+    assert unclipped.stopped_reason == "diverged"
+    assert clipped.stopped_reason == "completed"
+    assert all(np.isfinite(h["train_loss"]) for h in clipped.history)
 
 
 def test_connectivity_matches_autograd():

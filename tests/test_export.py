@@ -18,7 +18,7 @@ def good(request) -> bytes:
     cfg.data.generator, cfg.data.length, cfg.data.lookback = "sine", 200, 10
     cfg.model.hidden, cfg.train.epochs, cfg.train.device = 4, 1, "cpu"
     result, s = run_experiment(cfg)
-    return bundle_bytes(cfg, s.model, s.prep.scaler, result["history"], result)
+    return bundle_bytes(cfg, s.model, s.prep.scaler, result.history, result)
 
 
 def rezip(good: bytes, replace: dict[str, bytes] | None = None, drop=(), add: dict | None = None) -> bytes:
@@ -87,12 +87,12 @@ def test_a_run_read_back_predicts_exactly_as_before(tiny_config):
     from rnnlab.report import predictions_frame
     result, s = run_experiment(tiny_config)
     cfg, model, scaler, history, _ = load_run(
-        bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
+        bundle_bytes(tiny_config, s.model, s.prep.scaler, result.history, result))
     again, s2 = restore(cfg, model, scaler, history)
-    assert again["test"] == result["test"] and again["baselines"] == result["baselines"]
+    assert again.test == result.test and again.baselines == result.baselines
     assert predictions_frame(s2).equals(predictions_frame(s))
-    assert not any("differ" in n for n in again["notes"])
-    assert set(again) == set(result) and again["loss"] == result["loss"]  # one builder: the same shape
+    assert not any("differ" in n for n in again.notes)
+    assert again.to_json().keys() == result.to_json().keys() and again.loss == result.loss  # one builder
     job = TrainingJob.loaded(s2, again, history)
     snap = job.snapshot()
     assert snap.finished and snap.state == "loaded" and snap.history == history and not job.alive
@@ -102,10 +102,10 @@ def test_a_run_read_back_on_other_data_says_so(tiny_config):
     from rnnlab.experiment import restore
     result, s = run_experiment(tiny_config)
     cfg, model, scaler, history, _ = load_run(
-        bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"]))
+        bundle_bytes(tiny_config, s.model, s.prep.scaler, result.history))
     cfg.data.data_seed = 99  # another draw of the generator
     again, _ = restore(cfg, model, scaler, history)
-    assert any("differ from the data it was trained on" in n for n in again["notes"])
+    assert any("differ from the data it was trained on" in n for n in again.notes)
 
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
@@ -118,14 +118,14 @@ def test_training_continues_from_a_read_back_run(tiny_config, mode):
     from rnnlab.job import TrainingJob
     tiny_config.train.epochs, tiny_config.train.lr = 6, 1e-2
     result, s = run_experiment(tiny_config)
-    cfg, model, *_ = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result["history"], result))
+    cfg, model, *_ = load_run(bundle_bytes(tiny_config, s.model, s.prep.scaler, result.history, result))
     cfg.train.epochs = 1
     weights = {k: v.numpy() for k, v in model.state_dict().items()}
     job = TrainingJob(cfg, start_from=weights, mode=mode).start()
     assert job.join(60) and job.snapshot().state == "completed"
-    fresh, last = result["history"][0]["val_loss"], result["history"][-1]["val_loss"]
+    fresh, last = result.history[0]["val_loss"], result.history[-1]["val_loss"]
     assert last < 0.3 * fresh  # the file's model had learned something
-    assert job.result["history"][0]["val_loss"] < 2 * last  # and the continued run starts from it
+    assert job.result.history[0]["val_loss"] < 2 * last  # and the continued run starts from it
     other = RunConfig.from_dict(cfg.to_dict())
     other.model.hidden = 9
     with pytest.raises(ConfigError, match="do not fit this model"):

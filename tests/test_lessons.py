@@ -1,6 +1,7 @@
 """Lessons: each claim its text makes holds with its settings on CPU, each button starts what it says,
 and each lesson round-trips through its link."""
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from rnnlab.config import RunConfig
 from rnnlab.diagnostics import probe_for_setup
 from rnnlab.experiment import setup, train
 from rnnlab.lessons import LESSONS, MEASURED, lesson_config, lesson_runs, text
+from rnnlab.result import RunResult
 from rnnlab.train import Probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +20,13 @@ SHOP = ("day,visits\n" + "\n".join(f"2024-01-{1 + i % 28:02d},{100 + 10 * np.sin
                                    for i in range(200)) + "\n").encode()
 
 
-def run_lesson(slug: str) -> dict[str, dict]:
+class LessonRun(NamedTuple):
+    result: RunResult
+    r2: float  # 1 - test MSE / variance of the test targets
+    grads: np.ndarray | None  # the last probe's gradient norm per time step
+
+
+def run_lesson(slug: str) -> dict[str, LessonRun]:
     """Every run of the lesson to its end on CPU, as bench_lessons measures it (seed 0)."""
     base = lesson_config(slug)
     base.train.device = "cpu"
@@ -28,9 +36,8 @@ def run_lesson(slug: str) -> dict[str, dict]:
         s = setup(cfg)
         _, result = train(s, [lambda e: probes.append(e) if isinstance(e, Probe) else None],
                           probe_factory=probe_for_setup)
-        result["r2"] = 1 - result["test"]["mse"] / float(np.var(s.prep.test.y_raw))
-        result["grads"] = np.atleast_2d(probes[-1].grad_norm_per_t)[-1] if probes else None
-        out[name] = result
+        out[name] = LessonRun(result, 1 - result.test["mse"] / float(np.var(s.prep.test.y_raw)),
+                              np.atleast_2d(probes[-1].grad_norm_per_t)[-1] if probes else None)
     return out
 
 
@@ -52,34 +59,35 @@ def test_every_lesson_has_a_paragraph_with_its_numbers_and_valid_runs():
 @pytest.mark.slow
 def test_gated_cells_remember_longer_race_is_won_by_a_gated_cell():
     results = run_lesson("gated-memory")
-    rows, line = scoreboard(results)
+    rows, line = scoreboard({name: r.result for name, r in results.items()})
     winner = next(r["run"] for r in rows if r["winner"])
     assert winner in ("gated: lstm", "gated: gru"), line
-    assert results["gated: rnn"]["r2"] < 0.1  # the tanh RNN guesses the mean, as the text says
-    assert results["gated: lstm"]["r2"] > 0.95 and results["gated: gru"]["r2"] > 0.95
+    assert results["gated: rnn"].r2 < 0.1  # the tanh RNN guesses the mean, as the text says
+    assert results["gated: lstm"].r2 > 0.95 and results["gated: gru"].r2 > 0.95
 
 
 @pytest.mark.slow
 def test_the_keras_mistake_lands_thousands_of_times_above_the_persistence_floor():
     results = run_lesson("keras-mistake")
-    unscaled, scaled = results["keras: unscaled (the tutorial)"], results["keras: scaled (rnnlab)"]
-    floor = scaled["baselines"]["persistence"]["mse"]
-    assert unscaled["test"]["mse"] > 1000 * floor
-    assert scaled["test"]["mse"] < 1.05 * floor
+    unscaled, scaled = results["keras: unscaled (the tutorial)"].result, results["keras: scaled (rnnlab)"].result
+    floor = scaled.baselines["persistence"]["mse"]
+    assert unscaled.test["mse"] > 1000 * floor
+    assert scaled.test["mse"] < 1.05 * floor
 
 
 @pytest.mark.slow
 def test_clipping_tames_the_exploding_relu_rnn():
     results = run_lesson("exploding")
-    assert results["exploding: no clipping"]["test"]["mse"] > 1000 * results["exploding: clipped at 1"]["test"]["mse"]
-    assert results["exploding: clipped at 1"]["r2"] > 0.9
+    clipped = results["exploding: clipped at 1"]
+    assert results["exploding: no clipping"].result.test["mse"] > 1000 * clipped.result.test["mse"]
+    assert clipped.r2 > 0.9
 
 
 @pytest.mark.slow
 def test_vanishing_lesson_gradient_fades_by_many_orders_over_40_steps():
     (result,) = run_lesson("vanishing").values()
-    g = result["grads"]
-    assert g[-41] / g[-1] < 1e-6 and result["r2"] < 0.1
+    g = result.grads
+    assert g[-41] / g[-1] < 1e-6 and result.r2 < 0.1
 
 
 def fresh(query: dict | None = None) -> AppTest:
@@ -134,7 +142,7 @@ def test_a_lesson_link_runs_again_to_the_same_test_metrics():
     assert all(j.join(60) for j in again.values())
     assert sorted(again) == sorted(firsts)
     for name in firsts:
-        assert again[name].result["test"] == firsts[name].result["test"]  # same seed on CPU: same metrics
+        assert again[name].result.test == firsts[name].result.test  # same seed on CPU: same metrics
 
 
 @pytest.mark.slow
@@ -162,4 +170,4 @@ def test_home_demo_button_trains_the_classic_demo_at_once():
     job = at.session_state["job"]
     assert job is not None and job.config.data.generator == "seed-sales" and job.config.model.hidden == 50
     assert at.title[0].value == "Train"
-    assert job.join(60) and job.result["test"]["mse"] < 0.1
+    assert job.join(60) and job.result.test["mse"] < 0.1

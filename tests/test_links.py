@@ -38,14 +38,14 @@ def test_a_custom_configuration_round_trips_through_its_link():
                                                 "w_train_epochs", "w_train_seed")}
     at.button(key="train_button").click().run()
     assert at.session_state["job"].join(60)
-    first = at.session_state["job"].result["test"]
+    first = at.session_state["job"].result.test
 
     other = fresh({k: (v[0] if isinstance(v, list) else v) for k, v in query.items()})  # a new browser
     other.switch_page("views/train.py").run()
     assert {k: other.session_state[k] for k in widgets} == widgets
     other.button(key="train_button").click().run()
     assert other.session_state["job"].join(60)
-    assert other.session_state["job"].result["test"] == first  # same seed on CPU: same metrics
+    assert other.session_state["job"].result.test == first  # same seed on CPU: same metrics
 
 
 def test_a_link_made_with_an_upload_asks_for_the_file_again():

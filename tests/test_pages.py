@@ -1,5 +1,4 @@
 """AppTest tests of every page: widgets set, the script runs without exception, state as expected."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,8 +68,8 @@ def test_train_page_verdict_is_amber_when_a_baseline_wins(app):
     snap = app.session_state["job"].snapshot()
     assert snap.state == "completed" and len(snap.history) == 2
     r = snap.result
-    best = min(v["mae"] for v in r["baselines"].values())
-    assert best < r["test"]["mae"]
+    best = min(v["mae"] for v in r.baselines.values())
+    assert best < r.test["mae"]
     assert not app.success
     words = " ".join(w.value for w in app.warning)
     assert "baseline is better" in words and f"{best:.4g}" in words and "×" in words
@@ -90,7 +89,7 @@ def test_train_page_verdict_is_green_only_when_the_model_beats_every_baseline(ap
     app.select_slider(key="w_train_lr").set_value(1e-2)
     train_tiny(app, epochs=10)
     r = app.session_state["job"].snapshot().result
-    assert r["test"]["mae"] < min(v["mae"] for v in r["baselines"].values())
+    assert r.test["mae"] < min(v["mae"] for v in r.baselines.values())
     assert any("Beats every baseline" in m.value for m in app.success)
     open_page(app, "predict")
     assert any("Beats every baseline" in m.value for m in app.success)

@@ -78,8 +78,8 @@ def test_auto_loss_rule_and_its_refusals():
 
 def test_every_step_training_runs_and_reports_its_loss():
     result, _ = run_experiment(sine_config())
-    assert result["loss"]["mode"] == "every" and np.isfinite(result["test"]["mae"])
-    assert len(result["history"]) == 2 and all(np.isfinite(h["val_loss"]) for h in result["history"])
+    assert result.loss.mode == "every" and np.isfinite(result.test["mae"])
+    assert len(result.history) == 2 and all(np.isfinite(h["val_loss"]) for h in result.history)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

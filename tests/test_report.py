@@ -11,12 +11,16 @@ from rnnlab.data.csv import load_csv
 from rnnlab.experiment import run_experiment
 from rnnlab.export import bundle_bytes
 from rnnlab.report import MIN_TEST_WINDOWS, future_dates, metrics_rows, predictions_frame, verdict
+from rnnlab.result import RunResult
+
+from made import made_result
 
 
-def result(model: float | None, n: int = 100, **maes) -> dict:
+def result(model: float | None, n: int = 100, **maes) -> RunResult:
     base = {"persistence": 1.0, "mean": 2.0, "seasonal_naive": 1.0, "linear": 0.8} | maes
-    return {"test": {"mae": model, "n": n}, "baselines": {k: {"mae": v} for k, v in base.items()},
-            "config": {"data": {"lookback": 12}}, "seasonal_period": 7}
+    cfg = RunConfig()
+    cfg.data.lookback = 12
+    return made_result({"mae": model, "n": n}, {k: {"mae": v} for k, v in base.items()}, cfg, seasonal_period=7)
 
 
 def test_green_only_when_every_baseline_is_beaten():
@@ -40,13 +44,13 @@ def test_amber_names_best_baseline_ratio_and_advice(best, advice):
 def test_a_series_won_by_the_linear_baseline_is_told_about_the_highway_unless_it_is_on():
     r = result(1.0, linear=0.5)
     assert "linear highway" in verdict(r).advice
-    r["config"]["model"] = {"highway": True}
+    r.config.model.highway = True
     assert "highway" not in verdict(r).advice
 
 
 def test_a_memory_task_won_by_the_linear_baseline_gets_advice_about_the_window_not_seasons():
     r = result(1.0, linear=0.5)
-    r["config"]["data"]["generator"] = "delay"
+    r.config.data.generator = "delay"
     assert "window's values" in verdict(r).advice and "seasonal" not in verdict(r).advice
 
 
@@ -88,9 +92,9 @@ def test_predictions_frame_and_forecast_carry_dates(tiny_config):
     assert why is None and list(future) == list(pd.date_range(data.dates[-1], periods=4, freq="W-MON")[1:])
     csv_text = frame.to_csv(index=False)
     assert csv_text.splitlines()[1].split(",")[2].startswith(str(data.dates[first["t"]].date()))
-    with zipfile.ZipFile(io.BytesIO(bundle_bytes(cfg, s.model, s.prep.scaler, r["history"], r))) as z:
+    with zipfile.ZipFile(io.BytesIO(bundle_bytes(cfg, s.model, s.prep.scaler, r.history, r))) as z:
         m = json.loads(z.read("metrics.json"))
-    assert m["test"]["mae"] == pytest.approx(r["test"]["mae"]) and set(m["baselines"]) == set(r["baselines"])
+    assert m["test"]["mae"] == pytest.approx(r.test["mae"]) and set(m["baselines"]) == set(r.baselines)
     assert m["verdict"]["level"] in ("good", "warn") and m["verdict"]["best_baseline"]
 
 

@@ -88,7 +88,7 @@ def test_a_new_train_leaves_the_previous_run_selectable_with_its_charts(app):  #
     picker.set_value(first.id).run()
     assert not app.exception and app.session_state["job"] is first
     table = app.dataframe[0].value
-    assert table["mae"][0] == pytest.approx(first.result["test"]["mae"])
+    assert table["mae"][0] == pytest.approx(first.result.test["mae"])
     assert len(app.get("plotly_chart")) >= 4
     open_page(app, "inspect")
     assert run_picker(app, "inspect").value == first.id
@@ -134,14 +134,14 @@ def test_a_downloaded_run_opens_again_on_predict(app):  # noqa: F811
     other.get("file_uploader")[0].set_value(("rnnlab-run.zip", zip_bytes, "application/zip")).run()
     assert not other.exception and not other.error, [e.value for e in other.error]
     loaded = other.session_state["job"]
-    assert loaded.snapshot().state == "loaded" and loaded.result["test"] == job.result["test"]
-    assert other.dataframe[0].value["mae"][0] == pytest.approx(job.result["test"]["mae"])
+    assert loaded.snapshot().state == "loaded" and loaded.result.test == job.result.test
+    assert other.dataframe[0].value["mae"][0] == pytest.approx(job.result.test["mae"])
     other.button(key="run_more_predict").click().run()  # continue training the file's model
     assert not other.exception
     more = other.session_state["job"]
     assert more is not loaded and more.start_from is not None and more.join(60)
     assert other.session_state["runs"].runs[-1].name == "file: rnnlab-run.zip + 2 epochs"
-    assert more.result["history"][0]["val_loss"] < job.result["history"][0]["val_loss"]
+    assert more.result.history[0]["val_loss"] < job.result.history[0]["val_loss"]
     other.get("file_uploader")[0].set_value(("evil.zip", b"PK\x03\x04 nope", "application/zip")).run()
     assert not other.exception and any("not an rnnlab run file" in e.value for e in other.error)
 

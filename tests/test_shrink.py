@@ -73,11 +73,11 @@ def test_noise_around_a_level_ends_as_persistence_and_the_verdict_says_so():
     cfg, _ = walk_config("last", epochs=30)
     cfg.data.lookback, cfg.model.hidden = 30, 32
     result, s = run_experiment(cfg, data=SeriesData(level[:, None], ["shifted"]))
-    assert result["shrink"]["alpha"] == 0.0, result["shrink"]
-    assert result["shrink"]["val_mse"] == pytest.approx(result["shrink"]["persistence_val_mse"])
+    assert result.shrink["alpha"] == 0.0, result.shrink
+    assert result.shrink["val_mse"] == pytest.approx(result.shrink["persistence_val_mse"])
     pred = predict(s.model, s.prep.test, s.prep.scaler)
     np.testing.assert_allclose(pred, s.prep.test.last[:, :1], atol=1e-9)
-    assert result["test"]["mae"] == pytest.approx(result["baselines"]["persistence"]["mae"], rel=1e-9)
+    assert result.test["mae"] == pytest.approx(result.baselines["persistence"]["mae"], rel=1e-9)
     assert "shrunk to exactly that" in verdict(result).line
 
 
@@ -90,9 +90,9 @@ def test_a_wrong_scaler_guess_is_caught_by_the_shrink():
     cfg, _ = walk_config("minmax", epochs=5)
     raw = run_experiment(_off(cfg), data=data)[0]
     result = run_experiment(cfg, data=data)[0]
-    pers = result["baselines"]["persistence"]["mae"]
-    assert raw["test"]["mae"] > 2 * pers  # as trained: far behind
-    assert result["shrink"]["alpha"] < 0.2 and result["test"]["mae"] < 1.1 * pers, result["shrink"]
+    pers = result.baselines["persistence"]["mae"]
+    assert raw.test["mae"] > 2 * pers  # as trained: far behind
+    assert result.shrink["alpha"] < 0.2 and result.test["mae"] < 1.1 * pers, result.shrink
 
 
 def _off(cfg: RunConfig) -> RunConfig:
@@ -127,11 +127,11 @@ def test_a_blended_model_is_one_model_everywhere(highway):
 
 def test_shrink_leaves_other_runs_alone():
     cfg, data = walk_config("last", shrink="off")
-    assert run_experiment(cfg, data=data)[0]["shrink"] is None
+    assert run_experiment(cfg, data=data)[0].shrink is None
     assert all(p["train"]["shrink"] == "off" for p in PRESETS.values())  # presets keep their numbers
     panel = preset_config("keras-classic", device="cpu", epochs=1)
     panel.data.samples, panel.train.shrink = 200, "auto"
-    assert run_experiment(panel)[0]["shrink"] is None  # independent windows: not one series
+    assert run_experiment(panel)[0].shrink is None  # independent windows: not one series
 
 
 def test_cli_shrink_flag(tmp_path, capsys):
@@ -159,7 +159,7 @@ def test_train_page_says_what_the_shrink_decided(app):  # noqa: F811  (the fixtu
     app.number_input(key="w_data_length").set_value(300)
     app.selectbox(key="w_data_scaler").set_value("last").run()
     train_tiny(app, epochs=1)
-    shrink = app.session_state["job"].result["shrink"]
+    shrink = app.session_state["job"].result.shrink
     assert shrink is not None
     shown = [e.value for e in (*app.info, *app.caption) if "Shrink" in str(e.value)]
     assert len(shown) == 1 and shrink["reason"] in shown[0], shown
@@ -181,15 +181,15 @@ def test_a_run_file_keeps_its_shrink_record_and_refuses_a_forged_one(scaler):
     with torch.no_grad():
         s.model.head.bias.fill_(0.7)  # lost to persistence: shrunk
     cfg.train.shrink = "auto"
-    result["shrink"] = shrink_to_persistence(s)
-    assert result["shrink"]["alpha"] < 1
-    raw = bundle_bytes(cfg, s.model, s.prep.scaler, result["history"], result)
+    result.shrink = shrink_to_persistence(s)
+    assert result.shrink["alpha"] < 1
+    raw = bundle_bytes(cfg, s.model, s.prep.scaler, result.history, result)
     back = load_run(raw)
-    assert back.shrink == result["shrink"]
+    assert back.shrink == result.shrink
     test = s.prep.test  # the model read back predicts what the shrunk one did (the blend travels too)
     np.testing.assert_allclose(predict(back.model, test, back.scaler), predict(s.model, test, s.prep.scaler))
     again, _ = restore(back.config, back.model, back.scaler, back.history, data, back.shrink)
-    assert again["shrink"] == result["shrink"]
+    assert again.shrink == result.shrink
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         meta = json.loads(z.read("model.json"))
     for forged in ({**meta["shrink"], "alpha": 2.0}, {**meta["shrink"], "reason": 5}, {"alpha": 0.0}):

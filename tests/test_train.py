@@ -37,10 +37,10 @@ def test_inits(init):
 def test_same_seed_same_history(tiny_config):
     a, _ = run_experiment(tiny_config)
     b, _ = run_experiment(tiny_config)
-    assert a["history"] == b["history"] and a["test"] == b["test"]
+    assert a.history == b.history and a.test == b.test
     tiny_config.train.seed = 1
     c, _ = run_experiment(tiny_config)
-    assert c["history"] != a["history"]
+    assert c.history != a.history
 
 
 def test_events_and_history(tiny_config):
@@ -50,15 +50,15 @@ def test_events_and_history(tiny_config):
     epochs = [e for e in events if isinstance(e, EpochEnd)]
     assert len(epochs) == 2 and isinstance(events[-1], Done) and events[-1].reason == "completed"
     assert [s.step for s in steps] == list(range(1, len(steps) + 1))
-    assert result["history"][0]["train_loss"] == pytest.approx(np.mean([s.loss for s in steps if s.epoch == 1]))
+    assert result.history[0]["train_loss"] == pytest.approx(np.mean([s.loss for s in steps if s.epoch == 1]))
     assert all(s.grad_norm > 0 and s.samples_per_s > 0 for s in steps)
 
 
 def test_rnn_relu_huge_lr_diverges_without_exception(tiny_config):
     tiny_config.model.cell, tiny_config.train.lr, tiny_config.train.epochs = "rnn-relu", 100.0, 5
     result, _ = run_experiment(tiny_config)
-    assert result["stopped_reason"] == "diverged"
-    assert "learning rate" in result["message"]
+    assert result.stopped_reason == "diverged"
+    assert "learning rate" in result.message
 
 
 def test_stop_and_pause_from_another_thread(tiny_config):
@@ -80,8 +80,8 @@ def test_stop_and_pause_from_another_thread(tiny_config):
 def test_early_stopping_restores_best(tiny_config):
     tiny_config.train.epochs, tiny_config.train.patience, tiny_config.train.lr = 60, 2, 0.05
     result, s = run_experiment(tiny_config)
-    assert result["stopped_reason"] == "early-stop" and result["epochs_run"] < 60
-    best = min(h["val_loss"] for h in result["history"])
+    assert result.stopped_reason == "early-stop" and result.epochs_run < 60
+    best = min(h["val_loss"] for h in result.history)
     assert make_trainer(s).val_loss() == pytest.approx(best, rel=1e-5)
 
 
@@ -89,8 +89,8 @@ def test_early_stopping_restores_best(tiny_config):
 def test_time_budget_stops_training(tiny_config):
     tiny_config.train.epochs, tiny_config.train.max_seconds = 100_000, 0.5
     result, _ = run_experiment(tiny_config)
-    assert result["stopped_reason"] == "completed" and "time budget" in result["message"]
-    assert result["train_seconds"] >= 0.5 and result["epochs_run"] < 100_000
+    assert result.stopped_reason == "completed" and "time budget" in result.message
+    assert result.train_seconds >= 0.5 and result.epochs_run < 100_000
 
 
 def test_threads_follow_the_model_size_and_the_idle_cores():

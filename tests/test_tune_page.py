@@ -35,7 +35,7 @@ def test_tune_page_searches_then_trains_the_best_as_a_run():
         time.sleep(0.1)
     at.run()
     assert not at.exception
-    assert run.job.result["test"]["mae"] is not None
+    assert run.job.result.test["mae"] is not None
     assert run.job.config == tuner.best_config().__class__.from_dict(
         {**tuner.best_config().to_dict(), "train": {**tuner.best_config().to_dict()["train"], "max_seconds": 0.0}})
     assert any("trial" in str(df.value.columns.tolist()) for df in at.dataframe)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.report import verdict as judge
+from rnnlab.result import RunResult
 from ui import jobs
 
 ALERTS = {"good": st.success, "info": st.info, "warn": st.warning, "bad": st.error}
@@ -14,7 +15,7 @@ def alert(level: str, text: str) -> None:
     ALERTS[level](text)
 
 
-def verdict(result: dict) -> None:
+def verdict(result: RunResult) -> None:
     """Green only when the model beats every baseline; amber or red otherwise (rnnlab.report.verdict)."""
     v = judge(result)
     alert(v.level, v.line)

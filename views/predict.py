@@ -7,10 +7,11 @@ from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
 from rnnlab.report import METRIC_WORDS, future_dates, live_fit_frame, metrics_rows, predictions_frame
+from rnnlab.result import RunResult
 from ui import jobs, runs, show, state
 
 
-def metrics_ui(result: dict) -> None:
+def metrics_ui(result: RunResult) -> None:
     st.subheader("Test metrics (original units)")
     table = pd.DataFrame(metrics_rows(result))
     best = table.pop("best")
@@ -110,7 +111,7 @@ def main() -> None:
     csv_bytes = jobs.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
     c[0].download_button("Predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
                          mime="text/csv", icon=":material/download:", key="dl_pred")
-    run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result["history"],
+    run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result.history,
                                                                  result))
     c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
                          mime="application/zip", icon=":material/download:", key="dl_run")

@@ -75,13 +75,12 @@ def outcome(snap) -> None:
         st.error(f"Training diverged — {snap.message}")
     elif snap.state == "error":
         st.error(f"Training failed: {snap.message}")
-    if snap.result is not None and snap.result["test"].get("mae") is not None:
+    if snap.result is not None and snap.result.mae is not None:
         show.verdict(snap.result)
-        st.caption(f"{snap.state}: {snap.message} · scaler {snap.result['scaler']} · "
-                   f"{snap.result['train_seconds']:.1f} s of training. See **Predict** for the charts.")
-        if snap.result.get("loss"):
-            st.caption(f"Loss: {snap.result['loss']['reason']}.")
-        shrink = snap.result.get("shrink")
+        st.caption(f"{snap.state}: {snap.message} · scaler {snap.result.scaler} · "
+                   f"{snap.result.train_seconds:.1f} s of training. See **Predict** for the charts.")
+        st.caption(f"Loss: {snap.result.loss.reason}.")
+        shrink = snap.result.shrink
         if shrink and shrink["alpha"] < 1:  # said aloud: the numbers above are no longer the raw network's
             st.info(f"**Shrink:** {shrink['reason']}. Set Shrink to off to see the network as trained.")
         elif shrink:

@@ -96,7 +96,7 @@ def best_run(tuner: Tuner) -> None:
         st.progress(snap.progress, text=snap.progress_line())
     else:
         show.verdict(snap.result)
-        st.caption(f"Budget {tuner.budget:.0f} s · {snap.result['scaler']} scaler · {snap.result['loss']['mode']} "
+        st.caption(f"Budget {tuner.budget:.0f} s · {snap.result.scaler} scaler · {snap.result.loss.mode} "
                    f"loss · open **Predict** for the charts and the metrics against every baseline.")
 
 
