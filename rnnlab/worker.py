@@ -1,5 +1,8 @@
 """Training in a child process, so the web server's Python work cannot take the GIL from it.
 
+Both ends of the pipe live here: `child_main` (the child) and `ProcessRunner` (the server's side
+of a TrainingJob), which owns the message protocol below, the stop grace period and the signals.
+
 A thread in the server process shares one GIL with Streamlit: measured in headless Chromium on 2
 cores, a thread-based job trained at 0.64x the CLI's speed; a child process (here) is not slowed
 by the server at all. Children come from a `forkserver` that has imported torch once, so a new
@@ -10,6 +13,7 @@ probe and the final Done); the trained weights come back as numpy arrays with th
 """
 from __future__ import annotations
 
+import copy
 import multiprocessing as mp
 import os
 import threading
@@ -18,7 +22,12 @@ import traceback
 from dataclasses import dataclass
 
 from rnnlab.errors import RnnlabError
+from rnnlab.result import RunResult
 from rnnlab.train import Control, Done, EpochEnd, Probe
+
+STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
+KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
+PAUSE_LIMIT_S = 600.0  # a job paused this long is stopped (results kept), freeing its slot
 
 @dataclass
 class Events:
@@ -41,9 +50,9 @@ class Weights:
 
 @dataclass
 class Finished:
-    """Training ended: how, the result (the CLI's JSON shape) and the trained weights."""
+    """Training ended: how, the run result and the trained weights."""
     done: Done
-    result: dict
+    result: RunResult
     state: dict  # name -> numpy array
 
 
@@ -169,3 +178,118 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
         conn.send(Failed(f"unexpected {type(e).__name__}: {e}"))
     finally:
         conn.close()
+
+
+class ProcessRunner:
+    """The server's side of a job trained in a child: starts it, turns its messages into the job's
+    Progress, keeps the latest weights it sent, and enforces the lifecycle (pause limit, stop
+    grace, SIGTERM then SIGKILL)."""
+
+    def __init__(self, cpu_threads: int | None, stop_grace: float = STOP_GRACE_S,
+                 pause_limit: float = PAUSE_LIMIT_S) -> None:
+        self.cpu_threads = cpu_threads  # None: torch's own choice in the child
+        self.stop_grace, self.pause_limit = stop_grace, pause_limit
+        self.control = ProcessControl()
+        self.child_pid: int | None = None
+        self._ended_by_us = False  # the child was terminated or killed after the stop grace
+        self._live: tuple[int, dict] | None = None  # (epoch, weights) the child sent last
+        self._live_model = None  # a copy of the model that shows those weights
+
+    def run(self, job) -> None:
+        """Train `job` (a TrainingJob) in a child; returns once the job has finished."""
+        from rnnlab.experiment import setup
+
+        # the parent's copy: data parts for charts, the model that receives the trained weights
+        s = setup(job.config, job.data, place_tensors=False, start_from=job.start_from)  # checks the weights fit
+        ctx = context()
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=child_main, name=f"rnnlab-job-{job.id}", daemon=True,
+                           args=(job.config.to_dict(), s.data, send, self.control, job.probe_factory,
+                                 self.cpu_threads, os.getpid(), job.start_from))
+        start(proc)
+        self.child_pid = proc.pid
+        send.close()
+        try:
+            self._listen(job, proc, receive, s)
+        except EOFError:
+            if self._ended_by_us:
+                self._finish_ended(job.progress)
+            else:
+                job.progress.finish("error", "the training process closed its pipe before finishing")
+        finally:
+            receive.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+    def _listen(self, job, proc, receive, s) -> None:
+        """Messages until the child has finished, failed, died or been ended."""
+        while True:
+            if receive.poll(0.2):
+                if self._receive(receive.recv(), job.progress, s):
+                    return
+            elif self._enforce(job, proc):
+                return
+            elif not proc.is_alive() and not receive.poll(0):
+                job.progress.finish("error", f"the training process ended unexpectedly (exit code {proc.exitcode})")
+                return
+
+    def _receive(self, msg: Message, progress, s) -> bool:
+        """One message from the child into the job's Progress; True once training ended."""
+        if isinstance(msg, Events):
+            for e in msg.events:
+                progress.on_event(e)
+        elif isinstance(msg, Started):
+            progress.begin(s, msg.total_steps, self.control.paused)
+        elif isinstance(msg, Weights):
+            with progress.lock:
+                self._live = (msg.epoch, msg.state)
+        elif isinstance(msg, Finished):
+            import torch
+            s.model.load_state_dict({k: torch.as_tensor(v) for k, v in msg.state.items()})
+            s.model.eval()
+            progress.finish(msg.done.reason, msg.done.message, msg.result)
+            return True
+        elif isinstance(msg, Failed):
+            progress.finish("error", msg.message)
+            return True
+        return False
+
+    def _enforce(self, job, proc) -> bool:
+        """Lifecycle rules, checked while waiting for the child; True once the child was ended.
+
+        A job paused longer than `pause_limit` is stopped (its results are kept) to free its slot.
+        A child that has not finished `stop_grace` seconds after Stop (stuck in a long step or
+        probe) gets SIGTERM, and SIGKILL KILL_GRACE_S later."""
+        now, p = time.monotonic(), job.progress
+        if p.paused_at is not None and now - p.paused_at > self.pause_limit:
+            p.paused_at = None
+            job.stop(f"paused for more than {self.pause_limit:g} s: stopped to free the training slot; "
+                     "the results so far are kept")
+        if p.stop_at is None or now - p.stop_at < self.stop_grace:
+            return False
+        if proc.is_alive():
+            self._ended_by_us = True
+            if now - p.stop_at < self.stop_grace + KILL_GRACE_S:
+                proc.terminate()
+            else:
+                proc.kill()
+            return False
+        self._finish_ended(p)
+        return True
+
+    def _finish_ended(self, progress) -> None:
+        progress.finish("stopped", f"the training process did not stop within {self.stop_grace:g} s "
+                        "(busy in a long step or probe), so it was ended; no results were kept")
+
+    def live_model(self, progress):
+        """(epoch, a copy of the model with the weights the child sent last), or None before any."""
+        import torch
+        with progress.lock:  # a copy of its own: the real model only ever receives the final weights
+            if self._live is None:
+                return None
+            if self._live_model is None:
+                self._live_model = copy.deepcopy(progress.setup.model)
+            self._live_model.load_state_dict({k: torch.as_tensor(v) for k, v in self._live[1].items()})
+            self._live_model.eval()
+            return self._live[0], self._live_model
