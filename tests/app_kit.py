@@ -29,3 +29,13 @@ def process_gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # zombie: ended
     except FileNotFoundError:
         return True
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition", every: float = 0.01) -> None:
+    """Poll `condition()` until it is true; fail after `timeout` seconds, saying what was awaited."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(every)

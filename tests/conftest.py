@@ -28,6 +28,40 @@ def tiny_config() -> RunConfig:
     return cfg
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, one per browser test module."""
+    import browser_kit
+    browser_kit.SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser_kit.sync_playwright() as p:
+        b = browser_kit.launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser, request):
+    """A `streamlit run` server for one browser test module, its training forkserver already warm;
+    its log goes to artifacts/streamlit-<module>.log."""
+    import browser_kit
+    (browser_kit.ROOT / "artifacts").mkdir(exist_ok=True)
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    with open(browser_kit.ROOT / "artifacts" / f"streamlit-{name}.log", "w") as log:
+        # a closed tab's job is stopped after this TTL (the app's grace follows it)
+        try:
+            proc, url = browser_kit.start_server(log, session_ttl=4)
+        except TimeoutError as e:
+            pytest.fail(str(e))
+        try:
+            ctx, _ = browser_kit.new_page(browser, url)  # a first session starts the training forkserver
+            browser_kit.wait_for_warm_forkserver(proc.pid)
+            ctx.close()
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def pytest_collection_modifyitems(items):
     """Every test in a browser test module is marked `browser` (deselect with -m "not browser")."""
     for item in items:

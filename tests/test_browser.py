@@ -1,16 +1,15 @@
 """Real-browser tests: a `streamlit run` server driven by Playwright in headless Debian Chromium.
 
 Skipped, with the reason, only where no Chromium or Playwright exists. Screenshots go to
-artifacts/screenshots/ (ignored by git). Fixtures and helpers: tests/browser_kit.py.
+artifacts/screenshots/ (ignored by git). Fixtures in conftest.py, helpers in tests/browser_kit.py.
 """
 import time
 
 import numpy as np
 import pytest
 
-from browser_kit import (CHROMIUM, FIRST_POINT_JS, LATEST_X_JS, WATCH_JS, click_train, goto, new_page,
+from browser_kit import (CHROMIUM, FIRST_POINT_JS, LATEST_X_JS, click_train, goto, new_page,
                          progress_text, screenshot, set_number, start_training, sync_playwright)
-from browser_kit import browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)"),
@@ -18,7 +17,9 @@ pytestmark = [
 ]
 
 
-def test_demo_streams_loss_and_stops_fast(server, browser):
+def test_demo_streams_loss_and_stops(server, browser):
+    """Things happen (how fast is benchmarks/bench_latency.py's business): the first loss point, the
+    chart redrawing as training goes on (a frozen chart fails here), Stop shown."""
     ctx, page = new_page(browser, server)
     page.get_by_role("button", name="Train the classic random-walk demo").click()  # one click trains it
     try:
@@ -35,18 +36,11 @@ def test_demo_streams_loss_and_stops_fast(server, browser):
             changes.append(time.perf_counter())
             prev = n
         page.wait_for_timeout(50)
-    page.wait_for_function("() => window.__first !== null", timeout=5_000)
-    first = page.evaluate("() => (window.__first - window.__down) / 1000")
-    assert first < 2.0, f"first loss point {first:.2f} s after the click"
-    gaps = np.diff(changes)
-    assert len(changes) >= 4, f"loss chart redrew only {len(changes)} times"
-    assert np.median(gaps) <= 1.0 and gaps.max() < 2.0, f"redraw gaps {gaps}"
+    page.wait_for_function("() => window.__first !== null", timeout=5_000)  # the new run drew its first point
+    assert len(changes) >= 4, f"loss chart redrew only {len(changes)} times in 7 s: {np.diff(changes)}"
     screenshot(page, "train-live.png")
-    page.evaluate(WATCH_JS, "stopped · epoch")
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("text=/stopped · epoch/", timeout=5_000)
-    stop_seconds = page.evaluate("() => (window.__seen - window.__down) / 1000")
-    assert stop_seconds < 1.0, f"Stop took {stop_seconds:.2f} s to show"
     goto(page, "Predict", "Test metrics")
     page.wait_for_selector(".js-plotly-plot", timeout=20_000)
     screenshot(page, "predict.png", height=2600)

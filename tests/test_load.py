@@ -3,12 +3,11 @@ place in the queue shown; all finish; afterwards no training thread or process i
 server's memory is back within 100 MB of where it started."""
 import pytest
 import threading
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app_kit import process_gone
+from app_kit import process_gone, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,12 +31,16 @@ def session(epochs: int) -> AppTest:
     return at
 
 
+def job_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("rnnlab-job-")]
+
+
 @pytest.mark.slow
 def test_five_sessions_train_at_once_and_leave_nothing_behind():
     warm = session(1)  # pay imports and the forkserver's start before measuring
     warm.button(key="train_button").click().run()
     assert warm.session_state["job"].join(60)
-    time.sleep(0.5)
+    wait_until(lambda: not job_threads(), timeout=5, what="the warm-up job's thread ending")
     start = rss_mb()
 
     apps = [session(60) for _ in range(5)]
@@ -53,8 +56,7 @@ def test_five_sessions_train_at_once_and_leave_nothing_behind():
 
     assert all(j.join(180) for j in jobs)
     assert [j.snapshot().state for j in jobs] == ["completed"] * 5
-    time.sleep(0.5)
-    assert not [t.name for t in threading.enumerate() if t.name.startswith("rnnlab-job-")]
+    wait_until(lambda: not job_threads(), timeout=5, what="every job thread ending")
     assert all(process_gone(j.child_pid) for j in jobs)
     del apps, jobs, waiting
     import gc

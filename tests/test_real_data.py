@@ -30,8 +30,7 @@ def test_lstm_beats_persistence_on_csv_with_defaults(tmp_path):
     cfg.data.lookback = 28  # four weeks: the only non-default setting besides the file
     cfg.train.device = "cpu"
     result, _ = run_experiment(cfg)
-    assert cfg.model.cell == "lstm"
-    assert result["seasonal_period"] == 7
-    model_mae = result["test"]["mae"]
-    persistence = result["baselines"]["persistence"]["mae"]
-    assert model_mae < 0.8 * persistence, (model_mae, result["baselines"])
+    assert result.seasonal_period == 7
+    model_mae = result.test["mae"]
+    persistence = result.baselines["persistence"]["mae"]
+    assert model_mae < 0.8 * persistence, (model_mae, result.baselines)
