@@ -47,6 +47,8 @@ def add_run_flags(t: argparse.ArgumentParser) -> None:
     add("--threads", type=int, metavar="N", help="CPU threads for training (default: from the model size and "
                                                  "the idle cores; torch's own default takes every core)")
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
+    add("--predictions", metavar="PATH", help="write one CSV row per test target: date (or step), "
+                                               "actual, predicted, lower, upper, one column per baseline")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
 
@@ -167,6 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result.cpu_threads = threads
     if args.save:
         save_run(args.save, cfg, s.model, s.prep.scaler, result.history, result)
+    _write_predictions(args, s)
     from rnnlab.report import verdict
     v = verdict(result)
     if args.json:
@@ -178,12 +181,30 @@ def cmd_train(args: argparse.Namespace) -> int:
         mse = "n/a" if m["mse"] is None else f"{m['mse']:.5g}"
         mae = "n/a" if m["mae"] is None else f"{m['mae']:.5g}"
         print(f"  {name:15s} test MSE {mse:>12s}  MAE {mae:>10s}")
+    for name, why in result.missing_baselines.items():
+        print(f"  {name:15s} no row: {why}")
+    if result.interval is not None:
+        band = result.interval
+        cover = "n/a" if band.get("coverage") is None else f"{band['coverage']:.1%}"
+        print(f"{band['level']:.0%} interval: test coverage {cover}" + (f"; {band['warning']}" if band["warning"] else ""))
     print(v.line)
     if result.shrunk:
         print(f"shrink: {result.shrink['reason']} (--shrink off keeps the network as trained)")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _write_predictions(args: argparse.Namespace, s) -> None:
+    """--predictions PATH: the test targets, predictions, band and baselines as CSV."""
+    if not getattr(args, "predictions", None):
+        return
+    from pathlib import Path
+
+    from rnnlab.report import predictions_table
+    path = Path(args.predictions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    predictions_table(s).to_csv(path, index=False)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -219,6 +240,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if args.save:
         from rnnlab.export import save_run
         save_run(args.save, best, s.model, s.prep.scaler, result.history, result)
+    _write_predictions(args, s)
     from rnnlab.report import verdict
     v = verdict(result)
     if args.json:

@@ -215,10 +215,14 @@ class TrainConfig:
     shrink: Shrink = setting("auto", "auto: a one-series network that lost to repeating the last value on "
                                      "validation is blended toward it (see docs/recipe.md); off: never",
                              choices=SHRINKS)
+    interval: float = setting(0.9, "prediction interval level, split conformal on the validation part "
+                                   "(docs/recipe.md); 0 = no interval", limits=(0.0, 0.99), metavar="LEVEL")
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work."""
         check_limits(self)
+        if 0 < self.interval < 0.5:
+            raise ConfigError(f"an interval level is between 0.5 and 0.99, or 0 for none (got {self.interval}).")
         if self.lr <= 0:
             raise ConfigError(f"learning rate must be positive (got {self.lr}).")
 

@@ -193,8 +193,11 @@ def reading_alert(grad_norms: np.ndarray, cell: str, lag: int | None = None) -> 
     g = np.asarray(grad_norms, dtype=float)
     g = g[-1] if g.ndim == 2 else g
     last = g[-1]
-    if not np.isfinite(g).all() or last <= 0:
+    if not np.isfinite(g).all():
         return "warn", "The gradient is not finite: training has diverged."
+    if last <= 0:
+        return "info", ("The gradient is zero: the loss has nothing left to learn from (a constant series, "
+                        "or predictions that no longer change with the weights).")
     if len(g) < 2:
         return "info", "The window is a single step: there is no recurrence to look through."
     back = lag if lag is not None and 1 <= lag < len(g) else len(g) - 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from rnnlab.classical import classical_predictions, fit_classical
 from rnnlab.errors import DataError
+from rnnlab.intervals import calibrate, floor_scale, interval_report, min_calibration, no_band, window_scale
 from rnnlab.scalers import Scaler
 from rnnlab.windows import Part, Prepared
 
@@ -110,15 +112,57 @@ def fit_linear(prep: Prepared, ridge: float = 1e-6) -> np.ndarray:
     return np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), rhs)
 
 
-def evaluate(model: torch.nn.Module, prep: Prepared, device="cpu", part_name: str = "test") -> dict:
-    """Model and baseline metrics on the same windows of one part, all in original units."""
+def evaluate(model: torch.nn.Module, prep: Prepared, device="cpu", part_name: str = "test",
+             level: float = 0.9) -> dict:
+    """Model and baseline metrics on the same windows of one part, all in original units, each with
+    its metrics per horizon step; the classical baselines (ETS, Theta) where the data are one
+    series; the model's split-conformal band at `level` (0: none) with the coverage it reached."""
     part = getattr(prep, part_name)
     scale = mase_scale(prep)
     pred = predict(model, part, prep.scaler, device)
+    base, missing = all_baselines(prep, part)
+    out = {"model": horizon_metrics(part.y_raw, pred, scale),
+           "baselines": {k: horizon_metrics(part.y_raw, v, scale) for k, v in base.items()},
+           "missing": missing, "period": prep.period, "predictions": pred, "baseline_predictions": base,
+           "interval": None, "halfwidth": None}
+    if level > 0:
+        out["interval"], out["halfwidth"] = _interval(model, prep, part, pred, level, device)
+    return out
+
+
+def all_baselines(prep: Prepared, part: Part) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every baseline's (n, H) predictions for a part, and why any classical one is missing."""
     base = baseline_predictions(prep, part, fit_linear(prep))
-    return {"model": metrics(part.y_raw, pred, scale),
-            "baselines": {k: metrics(part.y_raw, v, scale) for k, v in base.items()},
-            "period": prep.period}
+    if prep.panel:
+        return base, {k: "the data are independent windows (a panel), not one series to fit"
+                      for k in ("ets", "theta")}
+    series = part.windows.values[:, 0]
+    fit = fit_classical(series[:prep.train_end], prep.period)
+    return base | classical_predictions(fit, series, part.t0, prep.horizon), dict(fit.missing)
+
+
+def _interval(model, prep: Prepared, part: Part, pred: np.ndarray, level: float, device) -> tuple:
+    """(record, (n, H) half-widths) of the conformal band calibrated on the validation part."""
+    need = min_calibration(level)
+    if len(prep.val) < need:
+        return no_band(level, f"a {level:.0%} band needs at least {need} validation windows to calibrate on, "
+                       f"and there are {len(prep.val)}.", len(prep.val)), None
+    val_err = np.abs(prep.val.y_raw - predict(model, prep.val, prep.scaler, device))
+    if not np.isfinite(val_err).all() or not np.isfinite(pred).all():
+        return no_band(level, "the model has no finite predictions.", len(prep.val)), None
+    val_scale = window_scale(prep.val)
+    q = calibrate(val_err, val_scale, level)
+    width = q[None, :] * floor_scale(window_scale(part), val_scale)[:, None]
+    return interval_report(level, q, width, part.y_raw, pred, len(prep.val)), width
+
+
+def horizon_metrics(y_true: np.ndarray, y_pred: np.ndarray, scale: float | None = None) -> dict:
+    """metrics() over every step, plus `by_horizon`: the same metrics for each step ahead (1..H)."""
+    y_true, y_pred = np.atleast_2d(np.asarray(y_true, float)), np.atleast_2d(np.asarray(y_pred, float))
+    out = metrics(y_true, y_pred, scale)
+    out["by_horizon"] = [{"step": h + 1, **{k: v for k, v in metrics(y_true[:, h], y_pred[:, h], scale).items()
+                                            if k != "n"}} for h in range(y_true.shape[1])]
+    return out
 
 
 def mase_scale(prep: Prepared) -> float:

@@ -211,9 +211,10 @@ def shrink_to_persistence(s: Setup) -> dict | None:
     model.shrink(alpha, prep.scaler.persistence())
     what = "it now repeats the last value" if alpha == 0 else f"its predicted changes are scaled by {alpha:.2f}"
     after = float(np.mean((truth - alpha * change) ** 2))
+    worse = f"MSE {net / pers:.2f}x persistence" if pers > 0 else "repeating the last value is exact there"
     return {"alpha": alpha, "val_mse": after, "persistence_val_mse": pers,
             "reason": (f"shrunk toward repeating the last value: the trained network did worse than that on "
-                       f"validation (MSE {net / pers:.2f}x persistence), so {what}")}
+                       f"validation ({worse}), so {what}")}
 
 
 def summarize(s: Setup, trainer: Trainer, done: Done, shrink: dict | None = None) -> RunResult:
@@ -227,7 +228,7 @@ def run_result(s: Setup, history: list[dict], reason: str, message: str, *, trai
     """The one builder of a run's result, for a trained run (summarize) and a restored one (restore):
     the test metrics and baselines evaluated on the Setup's test windows; non-finite test metrics
     become None (no number would be honest)."""
-    ev = evaluate(s.model, s.prep, s.device)
+    ev = evaluate(s.model, s.prep, s.device, level=s.config.train.interval)
     test = ev["model"]
     if not np.isfinite(test["mse"]):
         test = {k: None if isinstance(v, float) else v for k, v in test.items()}
@@ -237,6 +238,8 @@ def run_result(s: Setup, history: list[dict], reason: str, message: str, *, trai
                      windows={"train": len(s.prep.train), "val": len(s.prep.val), "test": len(s.prep.test)},
                      test=test, baselines=ev["baselines"], seasonal_period=ev["period"],
                      notes=list(getattr(s.data, "notes", [])) if notes is None else notes, shrink=shrink,
+                     missing_baselines=ev["missing"], interval=ev["interval"],
+                     flat=bool(np.ptp(s.prep.train.y_raw) == 0),
                      train_seconds=train_seconds, steps=steps)
 
 

@@ -156,8 +156,10 @@ def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:
 
 def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], train_end: int | None = None,
                       val_end: int | None = None, title: str = "True vs predicted", unit: str = "",
-                      panel: bool = False, x_title: str | None = None) -> go.Figure:
-    """True values and one or more prediction traces on a shared axis (first horizon step).
+                      panel: bool = False, x_title: str | None = None, band=None,
+                      band_name: str = "interval") -> go.Figure:
+    """True values and one or more prediction traces on a shared axis (first horizon step), with an
+    optional (lower, upper) band.
 
     panel=True: independent samples (no time axis), drawn as markers per sample, not joined lines."""
     x = np.asarray(x_axis)
@@ -172,9 +174,36 @@ def prediction_figure(x_axis, y_true: np.ndarray, preds: dict[str, np.ndarray], 
                                  line=dict(color=color, width=2 if name == "model" else 1.5,
                                            dash=None if name == "model" else "dot"),
                                  marker=dict(size=6, color=color, symbol="x" if name == "model" else "circle-open")))
+    if band is not None:
+        add_band(fig, x, *band, name=band_name)
     if train_end is not None and val_end is not None:
         shade_parts(fig, x, train_end, val_end)
     return _layout(fig, title, x_title or ("sample" if panel else "time step"), f"value {unit}".strip())
+
+
+def add_band(fig: go.Figure, x, lower: np.ndarray, upper: np.ndarray, name: str = "interval") -> None:
+    """A shaded prediction band between lower and upper (drawn under the lines)."""
+    x, lower, upper = np.asarray(x), np.asarray(lower, float), np.asarray(upper, float)
+    ok = np.isfinite(lower) & np.isfinite(upper)
+    if not ok.any():
+        return
+    fig.add_trace(go.Scatter(x=x[ok], y=upper[ok], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x[ok], y=lower[ok], mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor="rgba(255,127,14,0.22)", name=name))
+    fig.data = fig.data[-2:] + fig.data[:-2]  # under the true and predicted lines
+
+
+def horizon_figure(by_horizon: dict[str, list[dict]], metric: str = "mae") -> go.Figure:
+    """Test error against the step ahead, the model and each baseline: where the network stops helping."""
+    fig = go.Figure()
+    palette = [COLORS["base"], "#2ca02c", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
+    for i, (name, rows) in enumerate(by_horizon.items()):
+        color = COLORS["model"] if name == "model" else palette[(i - 1) % len(palette)]
+        fig.add_trace(go.Scatter(x=[r["step"] for r in rows], y=[r[metric] for r in rows], mode="lines+markers",
+                                 name=name, line=dict(color=color, width=3 if name == "model" else 1.5,
+                                                      dash=None if name == "model" else "dot")))
+    return _layout(fig, f"Test {metric.upper()} by step ahead", "steps ahead", f"test {metric.upper()}", height=380)
 
 
 def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on test (true − predicted)",
@@ -185,13 +214,17 @@ def residual_figure(x_axis, residuals: np.ndarray, title: str = "Residuals on te
     return _layout(fig, title, x_title, "residual", height=320)
 
 
-def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc=None) -> go.Figure:
-    """The end of the series and the recursive forecast beyond it."""
+def forecast_figure(history: np.ndarray, forecast: np.ndarray, x_hist=None, x_fc=None, halfwidth=None,
+                    band_name: str = "interval") -> go.Figure:
+    """The end of the series and the recursive forecast beyond it, with a band of `halfwidth` per
+    step where it is finite."""
     xh = np.arange(len(history)) if x_hist is None else np.asarray(x_hist)
     xf = np.arange(len(history), len(history) + len(forecast)) if x_fc is None else np.asarray(x_fc)
     fig = go.Figure(go.Scatter(x=xh, y=history, mode="lines", name="observed", line=dict(color=COLORS["true"], width=2)))
     fig.add_trace(go.Scatter(x=np.concatenate([xh[-1:], xf]), y=np.concatenate([history[-1:], forecast]),
                              mode="lines+markers", name="forecast", line=dict(color=COLORS["model"], width=2, dash="dash")))
+    if halfwidth is not None:
+        add_band(fig, xf, forecast - halfwidth, forecast + halfwidth, name=band_name)
     return _layout(fig, f"Recursive forecast: {len(forecast)} steps beyond the data",
                    "time step" if x_hist is None else "date", "value")
 

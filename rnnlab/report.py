@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.generators import GENERATORS
-from rnnlab.evaluate import predict
+from rnnlab.evaluate import evaluate, predict
 from rnnlab.result import RunResult
 from rnnlab.windows import Part
 
@@ -22,7 +22,8 @@ METRIC_WORDS = {
             "a naive step-ahead guess.",
 }
 BASELINE_NAMES = {"persistence": "persistence (repeat the last value)", "mean": "window mean",
-                  "seasonal_naive": "seasonal naive (repeat last season)", "linear": "linear autoregression"}
+                  "seasonal_naive": "seasonal naive (repeat last season)", "linear": "linear autoregression",
+                  "ets": "exponential smoothing (ETS)", "theta": "Theta method"}
 
 
 @dataclass
@@ -55,7 +56,16 @@ def best_baseline(result: RunResult) -> tuple[str | None, float | None]:
 
 
 def verdict(result: RunResult) -> Verdict:
-    """Green only when the model beats every baseline on test MAE; otherwise name the best one."""
+    """Green only when the model beats every baseline (classical ones included) on test MAE;
+    otherwise name the best one. With H > 1 the MAE is over every step ahead, and the verdict says so."""
+    v = _verdict(result)
+    h = result.config.data.horizon
+    if h > 1 and result.mae is not None:
+        v.text += f" (MAE over all {h} steps ahead; Predict shows each step.)"
+    return v
+
+
+def _verdict(result: RunResult) -> Verdict:
     model = result.mae
     n = result.test.get("n", 0)
     name, best = best_baseline(result)
@@ -65,6 +75,10 @@ def verdict(result: RunResult) -> Verdict:
     if name is None:
         return Verdict("warn", f"Test MAE {model:.4g}; no baseline could be computed to compare with.")
     label = BASELINE_NAMES.get(name, name)
+    if result.flat:
+        return Verdict("warn", f"The series does not change over its training part, so there is nothing for a "
+                       f"network to learn: test MAE {model:.4g}, best baseline {label} {best:.4g}.",
+                       "Check the column: a constant column is usually the wrong one, or a placeholder.", name)
     if n < MIN_TEST_WINDOWS:
         return Verdict("warn", f"Only {n} test windows: too few to judge (model MAE {model:.4g}, best "
                        f"baseline {label} {best:.4g}).", "Use a longer series, a shorter lookback or a "
@@ -110,6 +124,10 @@ def _advice(best: str, result: RunResult) -> str:
     if best == "seasonal_naive":
         return (f"The series repeats every {period} steps: keep the lookback at least that long "
                 f"(now {lookback}) and train longer.")
+    if best in ("ets", "theta"):
+        return ("A classical model that smooths the level, trend and season does better: on short, regular "
+                "series it is hard to beat. Try the linear highway, a lookback of at least one season and "
+                "more epochs, or keep the classical model.")
     if best == "persistence":
         return ("The series moves like a random walk: the last value is hard to beat. Predicting changes "
                 "(scaler last or diff) and more epochs help; often nothing beats it.")
@@ -126,7 +144,7 @@ def metrics_rows(result: RunResult) -> list[dict]:
     off persistence's own figure; that is a tie, not a win)."""
     rows = [{"predictor": "model", **result.test}]
     rows += [{"predictor": k.replace("_", " "), **v} for k, v in result.baselines.items()]
-    rows = [{k: v for k, v in r.items() if k != "n"} for r in rows]
+    rows = [{k: v for k, v in r.items() if k not in ("n", "by_horizon")} for r in rows]
     maes = [r["mae"] if r.get("mae") is not None and np.isfinite(r["mae"]) else np.inf for r in rows]
     for i, r in enumerate(rows):
         r["best"] = bool(np.isfinite(maes[i]) and maes[i] <= min(maes) * (1 + TIE_RTOL))
@@ -147,6 +165,29 @@ def predictions_frame(s) -> pd.DataFrame:
             f["true"], f["predicted"], f["persistence"] = part.y_raw[:, 0], pred[:, 0], part.last[:, 0]
             frames.append(f)
     return pd.concat(frames, ignore_index=True)
+
+
+def predictions_table(s) -> pd.DataFrame:
+    """One row per test target (window x step ahead): `date` (or `step`, the series index; for a
+    panel the sample), `horizon_step` when H > 1, `actual`, `predicted`, `lower` and `upper` of the
+    conformal band (empty without one), then one column per baseline. The test MAE and the band's
+    coverage in the run's result are these rows' mean |actual - predicted| and share inside the band."""
+    ev = evaluate(s.model, s.prep, s.device, level=s.config.train.interval)
+    part, h = s.prep.test, s.prep.horizon
+    steps = np.arange(h)
+    index = part.t0[:, None] + (0 if s.prep.panel else steps[None, :])  # the target's position
+    dates = None if s.prep.panel else getattr(s.data, "dates", None)
+    frame = pd.DataFrame({"date": dates[index.ravel()]} if dates is not None else {"step": index.ravel()})
+    if h > 1:
+        frame["horizon_step"] = np.tile(steps + 1, len(part))
+    pred = ev["predictions"]
+    frame["actual"], frame["predicted"] = part.y_raw.ravel(), pred.ravel()
+    width = ev["halfwidth"]
+    frame["lower"] = (pred - width).ravel() if width is not None else np.nan
+    frame["upper"] = (pred + width).ravel() if width is not None else np.nan
+    for name, values in ev["baseline_predictions"].items():
+        frame[name] = np.asarray(values, float).ravel()
+    return frame
 
 
 def future_dates(dates: pd.DatetimeIndex | None, steps: int) -> tuple[pd.DatetimeIndex | None, str | None]:

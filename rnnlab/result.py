@@ -5,7 +5,8 @@ Tune and the benchmarks read its fields. `to_json()` gives the CLI's JSON shape 
 NaN and infinities turned into null, since JSON cannot carry them.
 
 `test` and each entry of `baselines` are metric tables: metric name (mse, mae, rmse, smape, mase, n)
-to value, None where a number would not be honest (a diverged model, MASE without a scale).
+to value, None where a number would not be honest (a diverged model, MASE without a scale), and
+`by_horizon`: the same metrics for each step ahead (a list, step 1 first).
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class RunResult:
     baselines: dict[str, dict]  # baseline name -> its metrics on the same test windows
     seasonal_period: int | None
     notes: list[str] = field(default_factory=list)  # what the loader and restore decided, warnings first
+    missing_baselines: dict[str, str] = field(default_factory=dict)  # baseline name -> why it has no row
+    interval: dict | None = None  # the test band: level, coverage reached, half-widths (intervals.py)
+    flat: bool = False  # the target does not change over the training part: nothing to learn
     shrink: dict | None = None  # the shrink toward persistence: alpha, reason, ...
     train_seconds: float = 0.0
     steps: int = 0  # optimizer steps taken
@@ -64,7 +68,9 @@ class RunResult:
                        "scaler": self.scaler, "scaler_reason": self.scaler_reason,
                        "loss": {"mode": self.loss.mode, "reason": self.loss.reason}, "windows": self.windows,
                        "test": self.test, "baselines": self.baselines, "seasonal_period": self.seasonal_period,
-                       "notes": self.notes, "shrink": self.shrink, "cpu_threads": self.cpu_threads})
+                       "notes": self.notes, "shrink": self.shrink, "cpu_threads": self.cpu_threads,
+                       "missing_baselines": self.missing_baselines, "interval": self.interval,
+                       "flat": self.flat})
 
 
 def finite(obj):

@@ -67,7 +67,8 @@ FLUSH_S = 0.05
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
 LIVE_WEIGHTS_MAX = 2_000_000  # ... and only for models up to this many parameters (8 MB)
-PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics"]  # imports only, no CUDA
+PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics",  # imports only, no CUDA
+           "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta"]  # ETS, Theta
 _ctx = None
 _ctx_lock = threading.Lock()
 

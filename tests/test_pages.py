@@ -118,8 +118,8 @@ def test_predict_page_before_and_after_training(app):
     open_page(app, "predict")
     assert len(app.get("plotly_chart")) >= 4  # whole series, test zoom, residuals, forecast
     table = app.dataframe[0].value
-    assert list(table["predictor"]) == ["model", "persistence", "mean", "seasonal naive", "linear"]
-    assert len(app.get("download_button")) == 2
+    assert list(table["predictor"]) == ["model", "persistence", "mean", "seasonal naive", "linear", "ets", "theta"]
+    assert len(app.get("download_button")) == 3
 
 
 def test_inspect_page_before_training(app):

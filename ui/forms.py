@@ -6,6 +6,7 @@ from ui import store
 from ui.store import bind, key
 
 PROBE_OPTIONS = [-1, 0, 10, 50, 200, 1000]
+LEVELS = [0.0, 0.8, 0.9, 0.95, 0.99]  # prediction interval levels offered (0: none)
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0]
 LOSS_WORDS = {"auto": "auto (every step for one series)", "last": "last step of each window",
               "every": "every step of a sequence"}
@@ -54,7 +55,11 @@ def settings_ui() -> None:
         number(c[1], "Clip norm", "train", "clip", step=0.5, help="0 = off")
         number(c[2], "Patience", "train", "patience", help="early stopping; 0 = off")
         number(c[3], "Seed", "train", "seed")
-        c = st.columns(2)
+        c = st.columns([1, 1.2, 0.8])
+        if store.value(key("train", "interval")) not in LEVELS:
+            store.put(key("train", "interval"), min(LEVELS, key=lambda v: abs(v - store.value(key("train", "interval")))))
+        c[2].selectbox("Interval", LEVELS, **bind(key("train", "interval")),
+                       format_func=lambda v: "off" if v == 0 else f"{v:.0%}", help=field_help("train", "interval"))
         c[0].selectbox("Loss", LOSSES, **bind(key("train", "loss")), format_func=LOSS_WORDS.get,
                        help="every step: the network predicts the next value after every step of longer "
                             "training sequences (one series); last step: only at each window's end")

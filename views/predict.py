@@ -1,4 +1,5 @@
 """Predict: the verdict, true versus predicted, metrics against baselines, residuals, forecast, downloads."""
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -6,7 +7,9 @@ from rnnlab import plots
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
-from rnnlab.report import METRIC_WORDS, future_dates, live_fit_frame, metrics_rows, predictions_frame
+from rnnlab.intervals import forecast_halfwidth
+from rnnlab.report import (BASELINE_NAMES, METRIC_WORDS, future_dates, live_fit_frame, metrics_rows,
+                           predictions_frame, predictions_table)
 from rnnlab.result import RunResult
 from ui import jobs, runs, show, state
 
@@ -19,9 +22,41 @@ def metrics_ui(result: RunResult) -> None:
         lambda row: ["background-color: #d9f2d9; font-weight: bold" if best[row.name] else ""] * len(row), axis=1)
     st.dataframe(styled, hide_index=True)
     st.caption("Best MAE highlighted. " + " · ".join(METRIC_WORDS.values()))
+    for name, why in result.missing_baselines.items():
+        st.caption(f"No {BASELINE_NAMES.get(name, name)} row: {why}.")
 
 
-def forecast_ui(s) -> None:
+def band_ui(result: RunResult) -> None:
+    """The interval's level, the coverage it reached on test, and a warning when it is off."""
+    band = result.interval
+    if band is None:
+        st.caption("No prediction interval (Interval level 0).")
+        return
+    if band["coverage"] is None:
+        show.alert("info", f"{band['warning'][:1].upper()}{band['warning'][1:]}")
+        return
+    line = (f"**{band['level']:.0%} prediction interval** (split conformal, calibrated on "
+            f"{band['calibration_windows']} validation windows): it covered **{band['coverage']:.1%}** of the "
+            f"{result.windows['test'] * result.config.data.horizon} test targets; mean width {band['mean_width']:.4g}.")
+    show.alert("warn" if band["warning"] else "info", line + (f" ⚠ {band['warning']}" if band["warning"] else ""))
+
+
+def horizon_ui(result: RunResult) -> None:
+    """Test MAE per step ahead, the model and every baseline: where the network stops helping."""
+    h = result.config.data.horizon
+    if h == 1:
+        return
+    st.subheader(f"Every horizon: steps 1 to {h} ahead")
+    curves = {"model": result.test["by_horizon"]} | {k: v["by_horizon"] for k, v in result.baselines.items()}
+    st.plotly_chart(plots.horizon_figure(curves), key="horizon_chart")
+    table = pd.DataFrame({name: [r["mae"] for r in rows] for name, rows in curves.items()},
+                         index=pd.Index(range(1, h + 1), name="step ahead"))
+    st.dataframe(table.style.format(precision=4, na_rep="—").highlight_min(axis=1, color="#d9f2d9"))
+    st.caption("Test MAE for each step ahead (lowest per step highlighted). The verdict judges the MAE over all "
+               "steps together.")
+
+
+def forecast_ui(job, s) -> None:
     if s.prep.panel:
         st.caption("Recursive forecasts need one continuous series; this data set is independent samples.")
         return
@@ -31,15 +66,24 @@ def forecast_ui(s) -> None:
     except RnnlabError as e:
         st.info(str(e))
         return
+    level = s.config.train.interval
+    width = jobs.per_job(job, f"forecast_band_{steps}", lambda: forecast_halfwidth(
+        s.model, s.prep, s.data.target, steps, level, s.device)) if level > 0 else None
     n_tail = min(len(s.data.target), 4 * steps + s.config.data.lookback)
     future, why = future_dates(s.data.dates, steps)
     x_hist = s.data.dates[-n_tail:] if future is not None else None
-    st.plotly_chart(plots.forecast_figure(s.data.target[-n_tail:], fc, x_hist, future), key="forecast_chart")
+    st.plotly_chart(plots.forecast_figure(s.data.target[-n_tail:], fc, x_hist, future, width,
+                                          band_name=f"{level:.0%} interval"), key="forecast_chart")
+    if width is not None:
+        reach = int(np.isfinite(width).sum())
+        st.caption("The band widens with the step: each step ahead is calibrated on recursive forecasts started "
+                   "in the validation part. " + (f"It stops after {reach} steps: the validation part holds no "
+                   f"targets further ahead to calibrate on." if reach < steps else ""))
     if why:
         st.caption(why)
 
 
-def charts_ui(s, frame: pd.DataFrame) -> None:
+def charts_ui(s, frame: pd.DataFrame, table: pd.DataFrame) -> None:
     unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
     parts = frame["part"].to_numpy()
     train_end, val_end = int((parts == "train").sum()), int((parts != "test").sum())
@@ -52,11 +96,15 @@ def charts_ui(s, frame: pd.DataFrame) -> None:
                                             panel=s.prep.panel, x_title=x_title), key="pred_all")
     test = frame[frame.part == "test"]
     zoom = test.head(60) if s.prep.panel else test  # independent samples: a readable handful
+    first = table[table["horizon_step"] == 1] if "horizon_step" in table else table  # the chart's step
+    level = s.config.train.interval
+    band = (first["lower"].to_numpy()[:len(zoom)], first["upper"].to_numpy()[:len(zoom)]) if level > 0 else None
     st.plotly_chart(plots.prediction_figure(zoom[x_col].to_numpy(), zoom["true"].to_numpy(),
                                             {"model": zoom["predicted"].to_numpy(),
                                              "persistence": zoom["persistence"].to_numpy()},
                                             title="Test part, zoomed" + (" (first 60 samples)" if s.prep.panel else ""),
-                                            unit=unit, panel=s.prep.panel, x_title=x_title), key="pred_test")
+                                            unit=unit, panel=s.prep.panel, x_title=x_title, band=band,
+                                            band_name=f"{level:.0%} interval"), key="pred_test")
     return test, x_col
 
 
@@ -101,16 +149,24 @@ def main() -> None:
     s, result = job.setup, snap.result
     show.verdict(result)
     frame = jobs.per_job(job, "predictions", lambda: predictions_frame(s))
-    test, x_col = charts_ui(s, frame)
+    table = jobs.per_job(job, "predictions_table", lambda: predictions_table(s))
+    test, x_col = charts_ui(s, frame, table)
+    band_ui(result)
     metrics_ui(result)
+    horizon_ui(result)
     x_title = "sample" if s.prep.panel else ("date" if x_col == "date" else "time step")
     st.plotly_chart(plots.residual_figure(test[x_col].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
                                           x_title=x_title), key="residuals")
-    forecast_ui(s)
-    c = st.columns(2)
-    csv_bytes = jobs.per_job(job, "predictions_csv", lambda: frame.to_csv(index=False).encode())
-    c[0].download_button("Predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
-                         mime="text/csv", icon=":material/download:", key="dl_pred")
+    forecast_ui(job, s)
+    c = st.columns(3)
+    csv_bytes = jobs.per_job(job, "predictions_csv", lambda: table.to_csv(index=False).encode())
+    c[0].download_button("Download predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
+                         mime="text/csv", icon=":material/download:", key="dl_pred",
+                         help="One row per test target: date or step, actual, predicted, the interval's lower "
+                              "and upper bounds, and every baseline (docs/cli.md, --predictions)")
+    fit_bytes = jobs.per_job(job, "fit_csv", lambda: frame.to_csv(index=False).encode())
+    c[2].download_button("Whole-series fit (CSV)", data=fit_bytes, file_name="fit.csv", mime="text/csv",
+                         icon=":material/download:", key="dl_fit")
     run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result.history,
                                                                  result))
     c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
