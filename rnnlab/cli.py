@@ -30,7 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_flags(u)
     u.add_argument("--budget", type=float, required=True, metavar="SECONDS",
                    help="seconds of searching (the final training of the best configuration comes after)")
-    u.add_argument("--trials", type=int, metavar="N", help="stop after N trials even if time is left")
+    u.add_argument("--trials", type=int, metavar="N", help="stop after N trials even if time is left (with "
+                                                          "--storage: N trials in the whole study)")
+    u.add_argument("--storage", metavar="URL", help="share the search with other `rnnlab tune` processes through "
+                                                    "Optuna's storage: sqlite:///tune.db, postgresql://..., or "
+                                                    "journal:PATH (docs/cli.md)")
+    u.add_argument("--study", metavar="NAME", default="rnnlab", help="the study's name in --storage (default rnnlab); "
+                                                                     "the same name joins or resumes it")
     from rnnlab.memory import add_parser
     add_parser(sub)
     return p
@@ -183,6 +189,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"  {name:15s} test MSE {mse:>12s}  MAE {mae:>10s}")
     for name, why in result.missing_baselines.items():
         print(f"  {name:15s} no row: {why}")
+    if result.config.data.horizon > 1:
+        print("test MAE by step ahead: " + _by_step(result))
     if result.interval is not None:
         band = result.interval
         cover = "n/a" if band.get("coverage") is None else f"{band['coverage']:.1%}"
@@ -193,6 +201,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _by_step(result) -> str:
+    """The model's test MAE per step ahead, and the best baseline's at each step."""
+    rows = []
+    for h, m in enumerate(result.test["by_horizon"]):
+        best = min(((v["by_horizon"][h]["mae"], k) for k, v in result.baselines.items()
+                    if v["by_horizon"][h]["mae"] is not None), default=(None, None))
+        mae = "n/a" if m["mae"] is None else f"{m['mae']:.4g}"
+        rows.append(f"{m['step']}: {mae}" + (f" ({best[1]} {best[0]:.4g})" if best[1] else ""))
+    return "; ".join(rows)
 
 
 def _write_predictions(args: argparse.Namespace, s) -> None:
@@ -218,14 +237,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     threads = set_threads(cfg, args.threads)
     data = load_data(cfg.data)
-    tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials).start()
-    shown = 0
+    tuner = Tuner(cfg, data, args.budget, seed=cfg.train.seed, max_trials=args.trials, storage=args.storage,
+                  study_name=args.study).start()
+    shown: set[int] = set()
     while not tuner.join(0.5):
         if not args.json:
-            rows = tuner.snapshot().trials
-            for r in rows[shown:]:
-                if r.state != "running":
-                    shown += 1
+            for r in tuner.snapshot().trials:
+                if r.state != "running" and r.number not in shown:
+                    shown.add(r.number)
                     value = "n/a" if r.value is None else f"{r.value:.5g}"
                     if r.alpha is not None and r.alpha < 1:
                         value += f" (after its shrink toward persistence, α {r.alpha:.2f})"
@@ -261,7 +280,8 @@ def _tune_json(args: argparse.Namespace, tuner, snap) -> dict:
             "pruned": sum(r.state == "pruned" for r in snap.trials),
             "best_trial": snap.best.number, "best_validation_mse": snap.best.value,
             "validation_blocks": len(tuner.origins), "validation_windows": tuner.n_val_windows,
-            "persistence_validation_mse": snap.persistence}
+            "persistence_validation_mse": snap.persistence,
+            "study": args.study if args.storage else None, "workers": tuner.workers()}
     return {"trials": trials, "tune": tune}
 
 

@@ -1,4 +1,5 @@
-"""Trials of a Tune search: the row each one is shown as, and the rule that picks the best.
+"""Trials of a Tune search: where they are scored (lookbacks, origins), the row each one is shown
+as, and the rule that picks the best.
 
 A search's lowest validation score is partly luck, the more so the more trials ran and the fewer
 validation windows there are. Your settings are trial 0; in trial order, a later trial replaces the
@@ -7,11 +8,18 @@ luck (a paired t test whose bar rises with the number of trials). The table says
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnlab.config import RunConfig
+from rnnlab.data import PanelData
+from rnnlab.windows import MIN_TRAIN_WINDOWS, split_points
+
+FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
+MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
 MARGIN = 0.05  # a trial replaces the best so far only with a validation MSE this much lower (noise: no win)
 Z_MIN = 2.0  # ... and lower window by window by at least this many standard errors (more after many trials)
 
@@ -125,4 +133,57 @@ def table(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[dict]:
         out.append({"trial": r.number, "state": r.state, "validation MSE": r.value, "judged": judged,
                     "shrink α": "—" if r.alpha is None else f"{r.alpha:.2f}", **r.params, "epochs": r.epochs,
                     "blocks": r.origins})
+    return out
+
+
+# where trials are scored ----------------------------------------------------------------------
+
+def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
+    """Half, the same and twice the suggested lookback (the configured one for a panel: fixed)."""
+    if isinstance(data, PanelData):
+        return (cfg.data.lookback,)
+    from rnnlab.suggest import suggest_lookback
+    base, _ = suggest_lookback(data.values, cfg.data.val_fraction, cfg.data.test_fraction)
+    n_train = int(len(data.values) * (1 - cfg.data.val_fraction - cfg.data.test_fraction))
+    cap = max(2, n_train // 3)
+    return tuple(sorted({max(2, base // 2), min(base, cap), min(2 * base, cap)}))
+
+
+@dataclass
+class Origin:
+    """Where a trial is trained and scored: the series (for an earlier origin, cut so that it ends
+    inside the usual training and validation parts) and the shares that put its validation block."""
+
+    data: object
+    val_fraction: float
+    test_fraction: float
+
+    def config(self, cfg: RunConfig) -> RunConfig:
+        out = cfg.copy()
+        out.data.val_fraction, out.data.test_fraction = self.val_fraction, self.test_fraction
+        return out
+
+
+def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
+    """The usual split, then, for a validation part under FOLD_WINDOWS points, the blocks of its
+    length just before it (each origin's series is cut one block after its validation block: a
+    stand-in test part inside the usual training and validation parts, never in the test part), as
+    long as the origin keeps MIN_TRAIN_WINDOWS training windows at the longest lookback."""
+    d = base.data
+    usual = [Origin(data, d.val_fraction, d.test_fraction)]
+    if isinstance(data, PanelData):
+        return usual
+    train_end, val_end = split_points(len(data.values), d.val_fraction, d.test_fraction)
+    block = val_end - train_end
+    if block == 0 or block >= FOLD_WINDOWS:
+        return usual
+    out = list(usual)
+    for m in range(1, min(MAX_ORIGINS, math.ceil(FOLD_WINDOWS / block))):
+        start = train_end - m * block  # this origin's validation block: [start, start + block)
+        n = start + 2 * block
+        if start - max(lookbacks) - base.data.horizon + 1 < MIN_TRAIN_WINDOWS or split_points(
+                n, block / n, block / n) != (start, start + block):
+            break
+        cut = dataclasses.replace(data, values=data.values[:n], dates=None if data.dates is None else data.dates[:n])
+        out.append(Origin(cut, block / n, block / n))
     return out

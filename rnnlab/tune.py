@@ -5,7 +5,7 @@ Every trial is a TrainingJob (the same machinery and server slots as any run). A
 the validation MSE of its trained model's predictions in the series' own units, so trials with
 different scalers compare fairly (the pruner sees, per epoch, the scaled validation loss times the
 scaler's y_scale squared: the same in those units for horizon 1). A short validation
-part (under FOLD_WINDOWS windows: a year of months) is noisy to choose by, so a trial is then also
+part (under trials.FOLD_WINDOWS windows: a year of months) is noisy to choose by, so a trial is then also
 trained and scored at earlier origins, the blocks of the same length just before it (rolling-origin
 cross-validation, as in Hyndman's tsCV), and its score is the mean. A trial is scored as it would be
 used: after the shrink toward persistence that every run with shrink `auto` gets (experiment.
@@ -19,7 +19,6 @@ test part, by the caller (CLI: `python -m rnnlab tune`; app: the Tune page).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
@@ -33,8 +32,7 @@ from rnnlab.config import RunConfig
 from rnnlab.data import PanelData
 from rnnlab.errors import ConfigError
 from rnnlab.job import TrainingJob
-from rnnlab.trials import TrialRow, pick_best
-from rnnlab.windows import MIN_TRAIN_WINDOWS, split_points
+from rnnlab.trials import TrialRow, lookback_choices, origins, pick_best
 
 HIDDEN = (16, 32, 64, 128)
 CELLS = ("rnn", "lstm", "gru")
@@ -43,8 +41,6 @@ LR_RANGE = (3e-4, 1e-2)
 POLL_S = 0.05
 MIN_BUDGET_S, MAX_BUDGET_S = 5.0, 3600.0
 MIN_VAL_WINDOWS = 12  # fewer validation windows, over all origins: a search would chase their noise
-FOLD_WINDOWS = 30  # a validation part shorter than this is scored at earlier origins too ...
-MAX_ORIGINS = 4  # ... at most this many in all (each costs a training run per trial)
 
 
 @dataclass
@@ -59,57 +55,6 @@ class TuneSnapshot:
     @property
     def eta(self) -> float:
         return max(self.budget - self.elapsed, 0.0) if self.state == "running" else 0.0
-
-
-def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
-    """Half, the same and twice the suggested lookback (the configured one for a panel: fixed)."""
-    if isinstance(data, PanelData):
-        return (cfg.data.lookback,)
-    from rnnlab.suggest import suggest_lookback
-    base, _ = suggest_lookback(data.values, cfg.data.val_fraction, cfg.data.test_fraction)
-    n_train = int(len(data.values) * (1 - cfg.data.val_fraction - cfg.data.test_fraction))
-    cap = max(2, n_train // 3)
-    return tuple(sorted({max(2, base // 2), min(base, cap), min(2 * base, cap)}))
-
-
-@dataclass
-class Origin:
-    """Where a trial is trained and scored: the series (for an earlier origin, cut so that it ends
-    inside the usual training and validation parts) and the shares that put its validation block."""
-
-    data: object
-    val_fraction: float
-    test_fraction: float
-
-    def config(self, cfg: RunConfig) -> RunConfig:
-        out = cfg.copy()
-        out.data.val_fraction, out.data.test_fraction = self.val_fraction, self.test_fraction
-        return out
-
-
-def origins(base: RunConfig, data, lookbacks: tuple[int, ...]) -> list[Origin]:
-    """The usual split, then, for a validation part under FOLD_WINDOWS points, the blocks of its
-    length just before it (each origin's series is cut one block after its validation block: a
-    stand-in test part inside the usual training and validation parts, never in the test part), as
-    long as the origin keeps MIN_TRAIN_WINDOWS training windows at the longest lookback."""
-    d = base.data
-    usual = [Origin(data, d.val_fraction, d.test_fraction)]
-    if isinstance(data, PanelData):
-        return usual
-    train_end, val_end = split_points(len(data.values), d.val_fraction, d.test_fraction)
-    block = val_end - train_end
-    if block == 0 or block >= FOLD_WINDOWS:
-        return usual
-    out = list(usual)
-    for m in range(1, min(MAX_ORIGINS, math.ceil(FOLD_WINDOWS / block))):
-        start = train_end - m * block  # this origin's validation block: [start, start + block)
-        n = start + 2 * block
-        if start - max(lookbacks) - base.data.horizon + 1 < MIN_TRAIN_WINDOWS or split_points(
-                n, block / n, block / n) != (start, start + block):
-            break
-        cut = dataclasses.replace(data, values=data.values[:n], dates=None if data.dates is None else data.dates[:n])
-        out.append(Origin(cut, block / n, block / n))
-    return out
 
 
 def trial_config(base: RunConfig, params: dict) -> RunConfig:
@@ -127,7 +72,8 @@ class Tuner:
     """Runs the search in a background thread; snapshot() from any thread; stop() keeps the best."""
 
     def __init__(self, base: RunConfig, data, budget: float, seed: int = 0, max_trials: int | None = None,
-                 job_factory: Callable[[RunConfig, object], TrainingJob] | None = None):
+                 job_factory: Callable[[RunConfig, object], TrainingJob] | None = None,
+                 storage: str | None = None, study_name: str | None = None):
         if not MIN_BUDGET_S <= budget <= MAX_BUDGET_S:
             raise ConfigError(f"the tune budget must be between {MIN_BUDGET_S:g} and {MAX_BUDGET_S:g} s "
                               f"(got {budget:g}).")
@@ -155,6 +101,9 @@ class Tuner:
         self._stop = threading.Event()
         self._job: TrainingJob | None = None
         self.best_params: dict | None = None
+        # a study shared through Optuna's storage (rnnlab/study.py): other workers' trials join the rows
+        self.storage, self.study_name, self.study = storage, study_name or "rnnlab", None
+        self._foreign: tuple[float, list[TrialRow]] = (0.0, [])
         self._thread = threading.Thread(target=self._run, name="rnnlab-tune", daemon=True)
 
     def start(self) -> "Tuner":
@@ -177,10 +126,26 @@ class Tuner:
         with self._lock:
             rows = [TrialRow(**vars(r)) for r in self._rows]
             state = self._state
+        if self.study is not None:
+            rows = sorted(rows + self._foreign_rows(), key=lambda r: r.number)
         elapsed = time.perf_counter() - self._started if self._started else 0.0
         best = pick_best(rows, self.n_val_windows)
         return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,
                             rows, best, self.persistence)
+
+    def _foreign_rows(self) -> list[TrialRow]:
+        """Other workers' trials, read from the storage at most once a second."""
+        from rnnlab.study import rows_of
+        at, rows = self._foreign
+        if time.monotonic() - at > 1.0:
+            rows = rows_of(self.study)
+            self._foreign = (time.monotonic(), rows)
+        return [TrialRow(**vars(r)) for r in rows]
+
+    def workers(self) -> int:
+        """Processes that ran trials of this search (1 without a shared storage)."""
+        from rnnlab.study import workers_seen
+        return workers_seen(self.study) if self.study is not None else 1
 
     def best_config(self) -> RunConfig | None:
         best = self.snapshot().best
@@ -209,14 +174,27 @@ class Tuner:
                 "every_step": False if self.panel else b.train.loss != "last", "highway": b.model.highway}
 
     def _objective(self, trial) -> float:
-        import optuna
 
         params = self._params(trial)
         row = TrialRow(trial.number, params)
         with self._lock:
             self._rows.append(row)
+        if self.study is not None:
+            from rnnlab import study
+            trial.set_user_attr("worker", study.WORKER)
+            try:
+                return self._search(trial, row)
+            finally:
+                study.record(trial, row)
+        return self._search(trial, row)
+
+    def _search(self, trial, row: TrialRow) -> float:
+        """One trial: trained and scored at every origin; its validation MSE."""
+        import optuna
+
         clock, values, errors = time.perf_counter(), [], []
         try:
+            params = row.params
             cfg = trial_config(self.base, params)
             cfg.train.probe_every, cfg.train.patience = 0, 0
             for i, origin in enumerate(self.origins):
@@ -314,19 +292,29 @@ class Tuner:
         import optuna
 
         optuna.logging.set_verbosity(logging.WARNING)
-        study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=self.seed),
-                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3))
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3)
+        if self.storage:
+            from rnnlab.study import open_study, shared_deadline
+            study = self.study = open_study(self.storage, self.study_name, self.seed, pruner)
+            # the budget ends at the study's deadline, whichever worker set it
+            self._started = time.perf_counter() - (time.time() - (shared_deadline(study, self.budget) - self.budget))
+        else:
+            study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=self.seed),
+                                        pruner=pruner)
 
         def enough(study_, _trial) -> None:
-            if self._stop.is_set() or time.perf_counter() - self._started >= self.budget:
+            total = len(study_.get_trials(deepcopy=False)) if self.study is not None else 0
+            if self._stop.is_set() or time.perf_counter() - self._started >= self.budget or (
+                    self.max_trials is not None and total >= self.max_trials):
                 study_.stop()
 
-        current = self._current()
-        study.enqueue_trial(current)  # the settings you had: the search never picks worse on validation
-        study.enqueue_trial({**current, "highway": not current["highway"]})  # the one switch the verdict suggests
+        current = self._current()  # the settings you had: the search never picks worse on validation
+        study.enqueue_trial(current, skip_if_exists=True)
+        study.enqueue_trial({**current, "highway": not current["highway"]}, skip_if_exists=True)  # the verdict's switch
+        left = self.budget - (time.perf_counter() - self._started)
         try:
-            study.optimize(self._objective, n_trials=self.max_trials,
-                           timeout=self.budget, callbacks=[enough], catch=(Exception,))
+            study.optimize(self._objective, n_trials=None if self.study is not None else self.max_trials,
+                           timeout=max(left, 0.0), callbacks=[enough], catch=(Exception,))
         finally:
             best = self.snapshot().best
             self.best_params = best.params if best is not None else None
