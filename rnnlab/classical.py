@@ -12,6 +12,7 @@ Theta: statsmodels' ThetaModel (its own seasonality test and (de)seasonalisation
 from __future__ import annotations
 
 import hashlib
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ MAX_SEASON = 24  # longer seasons are not fitted by ETS (one state per season st
 MAX_FIT = 2000  # ETS and Theta are fitted on at most the last this many training points
 MIN_FIT = 10  # fewer training points than this: no classical fit
 _cache: dict[tuple, "ClassicalFit"] = {}  # fits by (training values, period): a race refits nothing
+_lock = threading.Lock()
+_lock_for: dict[tuple, threading.Lock] = {}  # a fit under way, by key
 
 
 @dataclass
@@ -65,13 +68,32 @@ class ClassicalFit:
 
 
 def fit_classical(train: np.ndarray, period: int | None) -> ClassicalFit:
-    """ETS and Theta fitted on the training part (cached by its values and the period)."""
+    """ETS and Theta fitted on the training part (cached by its values and the period; a fit that
+    another thread has begun (prefetch) is waited for, not started twice)."""
     train = np.asarray(train, float)
     key = (hashlib.sha1(train.tobytes()).hexdigest(), period)
-    if key not in _cache:
-        _cache.clear()  # one series at a time: the cache never grows
-        _cache[key] = _fit(train, period)
-    return _cache[key]
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        fitting = _lock_for.setdefault(key, threading.Lock())
+    with fitting:
+        with _lock:
+            if key in _cache:
+                return _cache[key]
+        fit = _fit(train, period)
+        with _lock:
+            _cache.clear()  # one series at a time: the cache never grows
+            _cache[key] = fit
+            _lock_for.pop(key, None)
+        return fit
+
+
+def prefetch(train: np.ndarray, period: int | None) -> threading.Thread:
+    """Fit in a background thread while the network trains, so the run's end does not wait for it."""
+    t = threading.Thread(target=fit_classical, args=(np.array(train, float), period), name="rnnlab-classical",
+                         daemon=True)
+    t.start()
+    return t
 
 
 def _fit(train: np.ndarray, period: int | None) -> ClassicalFit:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from rnnlab.batches import StepTargets, WindowTensor, model_inputs
+from rnnlab.classical import prefetch
 from rnnlab.config import DataConfig, RunConfig
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.data.csv import load_csv
@@ -21,7 +22,7 @@ from rnnlab.errors import ConfigError
 from rnnlab.evaluate import detect_period, evaluate, predict
 from rnnlab.models import GATES, RecurrentRegressor, build_model
 from rnnlab.result import LossChoice, RunResult
-from rnnlab.train import Control, Done, Event, Trainer, resolve_device
+from rnnlab.train import Control, Done, EpochEnd, Event, Trainer, resolve_device
 from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
 
 WORK_PER_THREAD = 4e6  # multiply-adds of one step's recurrent matrix product that pay for a thread
@@ -249,12 +250,27 @@ def train(s: Setup, callbacks=None, control: Control | None = None, probe_factor
 
     on_start(total_steps) is called once the Trainer exists, before the first step."""
     probe = probe_factory(s) if probe_factory else None
+    if not s.prep.panel and s.config.train.epochs > 1:  # the classical baselines, fitted after epoch 1
+        callbacks = [*(callbacks or []), _prefetch_classical(s)]
     trainer = make_trainer(s, callbacks, control, probe)
     if on_start is not None:
         on_start(trainer.total_steps)
     done = trainer.run()
     shrink = shrink_to_persistence(s) if done.reason not in ("diverged", "error") else None
     return done, summarize(s, trainer, done, shrink)
+
+
+def _prefetch_classical(s: Setup) -> Callable[[Event], None]:
+    """A listener that starts fitting ETS and Theta in the background once the first epoch ends
+    (not before: the first loss points come first), so the run's result does not wait for them."""
+    started = False
+
+    def on_event(e: Event) -> None:
+        nonlocal started
+        if not started and isinstance(e, EpochEnd):
+            started = True
+            prefetch(s.prep.train.windows.values[:s.prep.train_end, 0], s.prep.period)
+    return on_event
 
 
 def run_experiment(cfg: RunConfig, callbacks=None, control: Control | None = None,

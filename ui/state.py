@@ -10,6 +10,7 @@ import streamlit as st
 
 LIVE_REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
 FAST_REFRESH_S, FAST_FOR_S = 0.3, 3.0  # quicker redraws for a run's first seconds: first points show at once
+FIRST_POINT_WAIT_S = 0.5  # the page drawn after Train waits this long at most for the run's first step
 TUNE_REFRESH_S = 1.0  # the Tune page's trials chart
 SIDEBAR_REFRESH_S = 2.0  # the sidebar's run status (also the session's heartbeat while anything trains)
 

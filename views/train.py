@@ -1,5 +1,7 @@
 """Train: settings, Train / Pause / Stop, live loss and gradient charts. Number boxes have no upper
 bound on purpose: a value past the engine's limit is refused with a message, not silently kept."""
+import time
+
 import streamlit as st
 
 from rnnlab import plots
@@ -88,6 +90,16 @@ def outcome(snap) -> None:
             st.caption(f"Shrink: {shrink['reason']} (validation MSE {ratio:.2f}x persistence).")
 
 
+def first_step(job, snap):
+    """Wait up to state.FIRST_POINT_WAIT_S for a new run's first step, so the page drawn right after
+    Train already shows a loss point instead of empty axes until the next timed redraw."""
+    deadline = time.monotonic() + state.FIRST_POINT_WAIT_S
+    while not snap.steps and not snap.finished and snap.queue_position is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        snap = job.snapshot()
+    return snap
+
+
 def main() -> None:
     st.title("Train")
     lessons.banner("train")
@@ -102,6 +114,8 @@ def main() -> None:
         show.slots()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         return
+    if not snap.finished and st.session_state.get("live_job") != snap.job_id:
+        snap = first_step(job, snap)  # the run's first page: its first loss point comes with it
     if not snap.finished:
         st.session_state.live_job = snap.job_id
     fast = not snap.finished and snap.elapsed < state.FAST_FOR_S
