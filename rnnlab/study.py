@@ -19,11 +19,12 @@ import os
 import socket
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from rnnlab.errors import ConfigError
-from rnnlab.trials import TrialRow
+from rnnlab.trials import TrialRow, pick_best
 
 OPEN_TRIES = 8  # attempts to open the study while other workers create it
 HEARTBEAT_S, GRACE_S = 5, 20  # RDB storages: a running trial without a heartbeat this long is failed
@@ -128,3 +129,44 @@ def rows_of(study, exclude: str | None = WORKER) -> list[TrialRow]:
 
 def workers_seen(study) -> int:
     return len({t.user_attrs.get("worker") for t in study.get_trials(deepcopy=False)} - {None})
+
+
+def describe(study, n_val_windows: int, persistence: float, budget: float) -> None:
+    """What a page watching the study needs and cannot compute without the data."""
+    study.set_user_attr("validation_windows", n_val_windows)
+    study.set_user_attr("persistence", persistence)
+    study.set_user_attr("budget", budget)
+
+
+@dataclass
+class StudyView:
+    """A shared study as a page shows it, from its storage alone (no data, no training)."""
+
+    name: str
+    state: str  # running | done
+    elapsed: float  # seconds since its current deadline's start
+    budget: float
+    trials: list[TrialRow]
+    best: TrialRow | None
+    persistence: float | None
+    n_val_windows: int
+    workers: int
+
+
+def watch(url: str, name: str) -> StudyView:
+    """Read a study another process runs (`rnnlab tune --storage URL --study NAME`); ConfigError when
+    there is no such study."""
+    import optuna
+    try:
+        study = optuna.load_study(study_name=name, storage=storage(url))
+    except KeyError:
+        raise ConfigError(f"no study named {name!r} in {url}: start one with `rnnlab tune --storage {url} "
+                          f"--study {name} ...`.") from None
+    rows = rows_of(study, exclude=None)
+    a = study.user_attrs
+    budget, deadline = float(a.get("budget", 0.0)), a.get("deadline")
+    running = any(r.state == "running" for r in rows) or (deadline is not None and time.time() < deadline)
+    elapsed = time.time() - (deadline - budget) if deadline is not None else 0.0
+    n_val = int(a.get("validation_windows", 1))
+    return StudyView(name, "running" if running else "done", elapsed, budget, rows, pick_best(rows, n_val),
+                     a.get("persistence"), n_val, workers_seen(study))

@@ -42,21 +42,44 @@ def test_two_workers_share_one_study_and_agree_on_the_best(tmp_path, kind):
 def test_a_killed_workers_study_is_resumed_by_another_process(tmp_path):
     from optuna.trial import TrialState
     url = f"sqlite:///{tmp_path}/tune.db"
-    first = tune(url, 15)  # the second worker resumes within the same deadline
+    first = tune(url, 60)
     def one_complete() -> bool:
         try:
-            return any(t.state == TrialState.COMPLETE for t in trials(url))
+            states = {t.state for t in trials(url)}
+            return TrialState.COMPLETE in states and TrialState.RUNNING in states  # killed inside a trial
         except Exception:  # noqa: BLE001 - the worker is still creating the study
             return False
-    wait_until(one_complete, timeout=60, what="a first complete trial", every=0.2)
+    wait_until(one_complete, timeout=60, what="a complete trial and a running one", every=0.2)
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     before = trials(url)
     assert any(t.state == TrialState.RUNNING for t in before)  # the dead worker's trial, left running
-    second = tune(url, 8)
+    second = tune(url, 60, "--trials", str(len(before) + 2))  # the same deadline: two more trials end it
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err[-500:]
     after = trials(url)
     assert len(after) > len(before) and not any(t.state == TrialState.RUNNING for t in after)
     assert json.loads(out)["tune"]["workers"] == 2
     assert all(a.number == b.number for a, b in zip(before, after))  # the old trials kept their places
+
+
+@pytest.mark.slow
+def test_the_tune_page_watches_a_shared_study_live(tmp_path):
+    from streamlit.testing.v1 import AppTest
+    from app_kit import open_page
+    url = f"sqlite:///{tmp_path}/tune.db"
+    worker = tune(url, 8)
+    assert worker.communicate(timeout=120)[0] and worker.returncode == 0
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    open_page(at, "tune")
+    at.text_input(key="watch_url").set_value(url)
+    at.text_input(key="watch_study").set_value("shared").run()
+    at.button(key="watch_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    n = len(trials(url))
+    assert any(f"{n} trials from 1 worker(s)" in (p.proto.text or "") for p in at.get("progress"))
+    assert "watch_chart" in {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    at.text_input(key="watch_study").set_value("nothing-here")
+    at.button(key="watch_button").click().run()
+    assert any("no study named 'nothing-here'" in e.value for e in at.error)

@@ -47,6 +47,7 @@ KEYS: dict[str, tuple[object, str]] = {
     "tune_error": (None, "why Tune could not start"),
     "tune_best_run": (None, "the run trained from the search's best trial"),
     "tune_budget": (None, "the Tune page's budget widget"),
+    "tune_watch": (None, "(storage URL, study name) of a shared search the Tune page watches"),
 }
 
 

@@ -100,6 +100,38 @@ def best_run(tuner: Tuner) -> None:
                    f"loss · open **Predict** for the charts and the metrics against every baseline.")
 
 
+def watch_ui() -> None:
+    """A search other processes run (`rnnlab tune --storage URL --study NAME`), redrawn live."""
+    from rnnlab.study import watch
+    url, name = st.session_state.tune_watch
+    try:
+        view = watch(url, name)
+    except Exception as e:  # noqa: BLE001 - a wrong URL or name, an unreachable database: one line
+        st.error(f"Cannot read the study: {e}")
+        return
+    st.progress(min(view.elapsed / view.budget, 1.0) if view.budget else 1.0,
+                text=f"{view.name}: {view.state} · {len(view.trials)} trials from {view.workers} worker(s)"
+                     + (f" · {view.elapsed:.0f} of {view.budget:.0f} s" if view.budget else ""))
+    if view.best is not None:
+        st.markdown(f"**Best so far:** trial {view.best.number}, validation MSE {view.best.value:.5g} — "
+                    + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in view.best.params.items()))
+    st.plotly_chart(plots.tune_figure(view.trials, best_so_far(view.trials, view.n_val_windows), view.persistence),
+                    key="watch_chart")
+    st.dataframe(pd.DataFrame(table(view.trials, view.n_val_windows)), hide_index=True, height=260)
+
+
+def watch_form() -> None:
+    with st.expander("Watch a search shared by `rnnlab tune --storage URL --study NAME`",
+                     expanded=st.session_state.get("tune_watch") is not None):
+        c = st.columns([3, 2, 1], vertical_alignment="bottom")
+        url = c[0].text_input("Storage URL", placeholder="sqlite:///tune.db", key="watch_url")
+        name = c[1].text_input("Study", value="rnnlab", key="watch_study")
+        if c[2].button("Watch", key="watch_button", disabled=not url):
+            st.session_state.tune_watch = (url, name)
+        if st.session_state.get("tune_watch") is not None:
+            st.fragment(run_every=state.TUNE_REFRESH_S)(watch_ui)()
+
+
 def main() -> None:
     st.title("Tune")
     st.caption(f"Searches cell, hidden size, learning rate, lookback, scaler, every-step loss and the linear "
@@ -118,6 +150,7 @@ def main() -> None:
                 help="ends the search now; the best trial so far is trained and tested")
     if st.session_state.get("tune_error"):
         st.error(st.session_state.tune_error)
+    watch_form()
     if tuner is None:
         st.info("Set a budget and press **Tune**. Training settings not searched (epochs, batch size, seed) "
                 "come from the Train page; the data from the Data page.")
