@@ -37,7 +37,7 @@ def test_two_workers_share_one_study_and_pick_from_all_its_trials(tmp_path, kind
     done = {t.number for t in trials(url) if t.state.name == "COMPLETE"}
     # each picks from the whole study (a trial the other finishes after it has picked may be missing)
     assert {r["tune"]["best_trial"] for r in results} <= done
-    assert len(trials(url)) == results[0]["tune"]["trials"] >= 3
+    assert len(trials(url)) >= max(r["tune"]["trials"] for r in results) >= 3
 
 
 @pytest.mark.slow
