@@ -6,7 +6,8 @@ import torch
 
 from rnnlab.classical import classical_predictions, fit_classical
 from rnnlab.errors import DataError
-from rnnlab.intervals import calibrate, floor_scale, interval_report, min_calibration, no_band, window_scale
+from rnnlab.intervals import (calibrate, floor_scale, interval_report, min_calibration, no_band,
+                              recursive_paths, window_scale)
 from rnnlab.scalers import Scaler
 from rnnlab.windows import Part, Prepared
 
@@ -186,18 +187,7 @@ def recursive_forecast(model: torch.nn.Module, scaler: Scaler, history: np.ndarr
         hist = hist[:, 0]
     if len(hist) < lookback:
         raise DataError(f"need at least {lookback} past values to forecast (got {len(hist)}).")
-    buf, out = list(hist[-lookback:]), []
-    model.eval()
-    with torch.no_grad():
-        while len(out) < steps:
-            window = np.asarray(buf[-lookback:])[None, :, None]  # (1, L, 1)
-            last = window[:, -1, :]
-            xs, _ = scaler.transform(window, np.zeros((1, 1)), last)
-            ys = model(torch.as_tensor(xs, device=device)).float().cpu().numpy()
-            pred = scaler.inverse_y(ys, last)[0]
-            out.extend(pred.tolist())
-            buf.extend(pred.tolist())
-    return np.asarray(out[:steps])
+    return recursive_paths(model, scaler, hist[None, -lookback:], steps, device)[0]
 
 
 def persistence_val_loss(prep: Prepared) -> float | None:

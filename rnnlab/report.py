@@ -151,6 +151,26 @@ def metrics_rows(result: RunResult) -> list[dict]:
     return rows
 
 
+def horizon_table(result: RunResult) -> pd.DataFrame:
+    """Test MAE per step ahead (rows 1..H), one column for the model and one per baseline."""
+    curves = {"model": result.test["by_horizon"]} | {k: v["by_horizon"] for k, v in result.baselines.items()}
+    return pd.DataFrame({name: [r["mae"] for r in rows] for name, rows in curves.items()},
+                        index=pd.Index(range(1, result.config.data.horizon + 1), name="step ahead"))
+
+
+def band_line(result: RunResult) -> tuple[str, str] | None:
+    """(alert level, sentence) about the prediction interval: its coverage on test, or why there is none."""
+    band = result.interval
+    if band is None:
+        return None
+    if band["coverage"] is None:
+        return "info", band["warning"][:1].upper() + band["warning"][1:]
+    line = (f"**{band['level']:.0%} prediction interval** (split conformal, calibrated on "
+            f"{band['calibration_windows']} validation windows): it covered **{band['coverage']:.1%}** of the "
+            f"{result.windows['test'] * result.config.data.horizon} test targets; mean width {band['mean_width']:.4g}.")
+    return ("warn", f"{line} ⚠ {band['warning']}") if band["warning"] else ("info", line)
+
+
 def predictions_frame(s) -> pd.DataFrame:
     """One row per window (first horizon step): part, time index, date when known, true, predicted."""
     frames = []

@@ -25,6 +25,7 @@ import numpy as np
 
 from rnnlab.errors import ConfigError
 from rnnlab.trials import TrialRow, pick_best
+from rnnlab.worker import alive
 
 OPEN_TRIES = 8  # attempts to open the study while other workers create it
 HEARTBEAT_S, GRACE_S = 5, 20  # RDB storages: a running trial without a heartbeat this long is failed
@@ -83,20 +84,10 @@ def reap(study) -> int:
     n = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         w_host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
-        if w_host == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if w_host == host and pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             n += 1
     return n
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def record(trial, row: TrialRow) -> None:

@@ -111,7 +111,8 @@ class ProcessControl(Control):
         self._running.set()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -129,7 +130,7 @@ def exit_with_parent(server_pid: int, interval: float = PARENT_CHECK_S) -> None:
     def watch() -> None:
         while True:
             time.sleep(interval)
-            if os.getppid() != ppid or not _alive(server_pid):
+            if os.getppid() != ppid or not alive(server_pid):
                 os._exit(0)
 
     threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()

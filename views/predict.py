@@ -8,8 +8,8 @@ from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
 from rnnlab.export import bundle_bytes
 from rnnlab.intervals import forecast_halfwidth
-from rnnlab.report import (BASELINE_NAMES, METRIC_WORDS, future_dates, live_fit_frame, metrics_rows,
-                           predictions_frame, predictions_table)
+from rnnlab.report import (BASELINE_NAMES, METRIC_WORDS, band_line, future_dates, horizon_table, live_fit_frame,
+                           metrics_rows, predictions_frame, predictions_table)
 from rnnlab.result import RunResult
 from ui import jobs, runs, show, state
 
@@ -28,17 +28,11 @@ def metrics_ui(result: RunResult) -> None:
 
 def band_ui(result: RunResult) -> None:
     """The interval's level, the coverage it reached on test, and a warning when it is off."""
-    band = result.interval
-    if band is None:
-        st.caption("No prediction interval (Interval level 0).")
-        return
-    if band["coverage"] is None:
-        show.alert("info", f"{band['warning'][:1].upper()}{band['warning'][1:]}")
-        return
-    line = (f"**{band['level']:.0%} prediction interval** (split conformal, calibrated on "
-            f"{band['calibration_windows']} validation windows): it covered **{band['coverage']:.1%}** of the "
-            f"{result.windows['test'] * result.config.data.horizon} test targets; mean width {band['mean_width']:.4g}.")
-    show.alert("warn" if band["warning"] else "info", line + (f" ⚠ {band['warning']}" if band["warning"] else ""))
+    said = band_line(result)
+    if said is None:
+        st.caption("No prediction interval (Interval off on Train).")
+    else:
+        show.alert(*said)
 
 
 def horizon_ui(result: RunResult) -> None:
@@ -47,10 +41,9 @@ def horizon_ui(result: RunResult) -> None:
     if h == 1:
         return
     st.subheader(f"Every horizon: steps 1 to {h} ahead")
-    curves = {"model": result.test["by_horizon"]} | {k: v["by_horizon"] for k, v in result.baselines.items()}
-    st.plotly_chart(plots.horizon_figure(curves), key="horizon_chart")
-    table = pd.DataFrame({name: [r["mae"] for r in rows] for name, rows in curves.items()},
-                         index=pd.Index(range(1, h + 1), name="step ahead"))
+    table = horizon_table(result)
+    st.plotly_chart(plots.horizon_figure({name: result.test["by_horizon"] if name == "model" else
+                                          result.baselines[name]["by_horizon"] for name in table}), key="horizon_chart")
     st.dataframe(table.style.format(precision=4, na_rep="—").highlight_min(axis=1, color="#d9f2d9"))
     st.caption("Test MAE for each step ahead (lowest per step highlighted). The verdict judges the MAE over all "
                "steps together.")
