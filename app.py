@@ -37,6 +37,7 @@ def main() -> None:
     page.run()
     sidebar.render(slots, poll=page.url_path != "train")
     links.sync()  # the settings into the URL: a reload or a copied link restores them
+    jobs.page_drawn()
 
 
 if __name__ == "__main__":

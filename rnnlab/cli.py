@@ -113,7 +113,7 @@ def _params(items: list[str]) -> dict[str, float]:
 
 
 def _progress(event) -> None:
-    from rnnlab.train import Done, EpochEnd
+    from rnnlab.events import Done, EpochEnd
     if isinstance(event, EpochEnd):
         val = "n/a" if event.val_loss is None else f"{event.val_loss:.4g}"
         print(f"epoch {event.epoch}: train {event.train_loss:.4g}  val {val}  ({event.seconds:.1f} s)",

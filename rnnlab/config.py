@@ -22,6 +22,7 @@ Missing = Literal["interpolate", "drop", "refuse"]
 Decimal = Literal["auto", ".", ","]
 Thousands = Literal["auto", "none", ",", ".", "space", "'"]
 CELLS: tuple[str, ...] = get_args(Cell)
+GATES = {"rnn": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}  # blocks stacked in each torch weight_hh
 SCALERS: tuple[str, ...] = get_args(ScalerKind)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 DEVICES: tuple[str, ...] = get_args(Device)

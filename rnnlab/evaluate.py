@@ -6,8 +6,16 @@ import torch
 
 from rnnlab.classical import classical_predictions, fit_classical
 from rnnlab.errors import DataError
-from rnnlab.intervals import (calibrate, floor_scale, interval_report, min_calibration, no_band,
-                              recursive_paths, window_scale)
+from rnnlab.inputs import detect_period  # noqa: F401 (re-exported)
+from rnnlab.intervals import (
+    calibrate,
+    floor_scale,
+    interval_report,
+    min_calibration,
+    no_band,
+    recursive_paths,
+    window_scale,
+)
 from rnnlab.scalers import Scaler
 from rnnlab.windows import Part, Prepared
 
@@ -39,40 +47,6 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, mase_scale: float | None = N
     mase = mae / mase_scale if mase_scale and mase_scale > 0 else None
     return {"mse": mse, "mae": mae, "rmse": float(np.sqrt(mse)), "smape": smape, "mase": mase,
             "n": int(y_true.shape[0])}
-
-
-PERIOD_Z = 2.58  # an autocorrelation peak must clear z / sqrt(n): the 99 % band of white noise
-PERIOD_FUNDAMENTAL = 0.8  # the shortest peak this close to the highest is the period, not a multiple of it
-
-
-def detect_period(series: np.ndarray, max_period: int) -> int | None:
-    """Seasonal period from the autocorrelation of the (detrended) training part, or None.
-
-    A period is a local peak of the autocorrelation above both 0.2 and PERIOD_Z / sqrt(n), the 99 %
-    band of white noise (on a short series chance peaks are large; about 1 % of white-noise series
-    report a period). Of the peaks, the shortest one within PERIOD_FUNDAMENTAL of the highest wins,
-    so a noisy monthly series reports 12 rather than 24 or 36 (docs/recipe.md has the figures)."""
-    y = np.asarray(series, float)
-    scale = np.abs(y).max() if len(y) >= 8 and np.isfinite(y).all() else 0.0
-    if scale == 0:
-        return None
-    y = y / scale  # correlations do not depend on the scale; values near 1e300 would overflow
-    if np.std(y) == 0:
-        return None
-    y = np.diff(y) if abs(np.corrcoef(y[:-1], y[1:])[0, 1]) > 0.95 else y - y.mean()
-    y = y - y.mean()
-    max_period = min(max_period, len(y) // 3)
-    if max_period < 2 or np.std(y) < 1e-12:  # constant (steps of a straight line): only rounding noise left
-        return None
-    spectrum = np.fft.rfft(y, n=2 * len(y))  # autocorrelation by FFT: O(n log n) for any max_period
-    acf = np.fft.irfft(spectrum * np.conj(spectrum))[1:max_period + 1] / np.dot(y, y)
-    bound = max(0.2, PERIOD_Z / np.sqrt(len(y)))
-    peaks = [k for k in range(2, max_period) if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k]
-             and acf[k - 1] > bound]
-    if not peaks:
-        return None
-    top = max(acf[k - 1] for k in peaks)
-    return min(k for k in peaks if acf[k - 1] >= PERIOD_FUNDAMENTAL * top)
 
 
 def baseline_predictions(prep: Prepared, part: Part, linear_coef: np.ndarray | None) -> dict:

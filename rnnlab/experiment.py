@@ -4,8 +4,6 @@ The CLI, TrainingJob, benchmarks and tests all call this; none re-implements it.
 """
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,55 +12,16 @@ import torch
 
 from rnnlab.batches import StepTargets, WindowTensor, model_inputs
 from rnnlab.classical import prefetch
-from rnnlab.config import DataConfig, RunConfig
+from rnnlab.config import RunConfig
 from rnnlab.data import PanelData, SeriesData
-from rnnlab.data.csv import load_csv
-from rnnlab.data.generators import GENERATORS, generate
 from rnnlab.errors import ConfigError
-from rnnlab.evaluate import detect_period, evaluate, predict
-from rnnlab.models import GATES, RecurrentRegressor, build_model
+from rnnlab.evaluate import evaluate, predict
+from rnnlab.inputs import load_data, prepare_data  # noqa: F401 (re-exported)
+from rnnlab.models import RecurrentRegressor, build_model
 from rnnlab.result import LossChoice, RunResult
+from rnnlab.serve import auto_threads  # noqa: F401 (re-exported)
 from rnnlab.train import Control, Done, EpochEnd, Event, Trainer, resolve_device
-from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared, check_window_budget, prepare
-
-WORK_PER_THREAD = 4e6  # multiply-adds of one step's recurrent matrix product that pay for a thread
-
-
-def auto_threads(cfg: RunConfig, cores: int | None = None, load: float | None = None) -> int:
-    """CPU threads for training: one per WORK_PER_THREAD of a step's recurrent product (batch x hidden
-    x gates x hidden), at most the cores not already busy (the 1-minute load average). Measured on 2
-    cores: an LSTM of 64 units, batch 32, gains nothing from a second thread when idle and runs 4x
-    slower with it when another process holds a core (torch's default takes every core); LSTM 512 x
-    batch 256 runs 1.9x faster on two idle cores."""
-    m, b = cfg.model, cfg.train.batch_size
-    work = b * m.hidden * GATES[m.cell] * m.hidden * m.layers
-    cores = cores or os.cpu_count() or 1
-    if load is None:
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    free = max(1, cores - math.ceil(load - 0.5))  # a process finishing its turn is not a busy core
-    return int(max(1, min(free, work // WORK_PER_THREAD)))
-
-
-def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
-    """The data a DataConfig names: raw CSV bytes (uploads), a CSV path, or a generator."""
-    if csv_bytes is not None or cfg.csv_path is not None:
-        return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
-                        date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing,
-                        decimal=cfg.decimal, thousands=cfg.thousands)
-    spec = GENERATORS.get(cfg.generator)
-    if spec is not None:  # refuse oversized runs before generating anything
-        n = cfg.samples if spec.kind == "panel" else cfg.length - cfg.lookback - cfg.horizon + 1
-        check_window_budget(n, cfg.lookback, 2 if spec.kind == "panel" else 1, panel=spec.kind == "panel")
-    return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
-                    params=cfg.params, seed=cfg.data_seed)
-
-
-def prepare_data(cfg: DataConfig, data: SeriesData | PanelData) -> Prepared:
-    """Split, window and scale; fill in the seasonal period from training data when unknown."""
-    prep = prepare(data, cfg.lookback, cfg.horizon, cfg.scaler, cfg.val_fraction, cfg.test_fraction)
-    if prep.period is None and not prep.panel:
-        prep.period = detect_period(data.values[:prep.train_end, 0], max_period=cfg.lookback)
-    return prep
+from rnnlab.windows import MIN_TRAIN_WINDOWS, Prepared
 
 
 @dataclass

@@ -18,7 +18,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.progress import FINISHED, MAX_PROBES, Progress, Snapshot  # noqa: F401 (re-exported)
 from rnnlab.result import RunResult
 from rnnlab.serve import JobRegistry, JobSlots  # noqa: F401 (re-exported: scripts and tests import them here)
-from rnnlab.train import Control
+from rnnlab.events import Control
 from rnnlab.worker import KILL_GRACE_S, PAUSE_LIMIT_S, STOP_GRACE_S, ProcessRunner  # noqa: F401
 
 _ids = itertools.count(1)

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from rnnlab.config import CELLS, ModelConfig
+from rnnlab.config import CELLS, GATES, ModelConfig  # noqa: F401 (GATES re-exported)
 from rnnlab.errors import ConfigError
 
 # cell name -> (torch module name, extra kwargs)
@@ -17,7 +17,6 @@ CELL_TYPES = {
     "lstm": ("LSTM", {}),
     "gru": ("GRU", {}),
 }
-GATES = {"rnn": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}  # blocks stacked in weight_hh
 assert set(CELL_TYPES) == set(GATES) == set(CELLS), "every cell in config.CELLS needs a torch module"
 
 

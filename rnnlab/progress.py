@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from rnnlab.result import RunResult
-from rnnlab.train import EpochEnd, Probe, StepEnd
+from rnnlab.events import EpochEnd, Probe, StepEnd
 
 MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
 FINISHED = ("completed", "stopped", "early-stop", "diverged", "error", "loaded")

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.generators import GENERATORS
-from rnnlab.evaluate import evaluate, predict
 from rnnlab.result import RunResult
 from rnnlab.windows import Part
 
@@ -173,6 +172,7 @@ def band_line(result: RunResult) -> tuple[str, str] | None:
 
 def predictions_frame(s) -> pd.DataFrame:
     """One row per window (first horizon step): part, time index, date when known, true, predicted."""
+    from rnnlab.evaluate import predict  # torch: loaded when a model is evaluated, not with the pages
     frames = []
     dates = None if s.prep.panel else getattr(s.data, "dates", None)
     for name in ("train", "val", "test"):
@@ -192,6 +192,7 @@ def predictions_table(s) -> pd.DataFrame:
     panel the sample), `horizon_step` when H > 1, `actual`, `predicted`, `lower` and `upper` of the
     conformal band (empty without one), then one column per baseline. The test MAE and the band's
     coverage in the run's result are these rows' mean |actual - predicted| and share inside the band."""
+    from rnnlab.evaluate import evaluate  # torch: loaded when a model is evaluated, not with the pages
     ev = evaluate(s.model, s.prep, s.device, level=s.config.train.interval)
     part, h = s.prep.test, s.prep.horizon
     steps = np.arange(h)
@@ -225,6 +226,7 @@ def future_dates(dates: pd.DatetimeIndex | None, steps: int) -> tuple[pd.Datetim
 def live_fit_frame(s, model, max_windows: int = 2000) -> pd.DataFrame:
     """The current fit on the last validation windows (training windows if there are none), for
     a chart redrawn while training: x (date or step), true and predicted, first horizon step."""
+    from rnnlab.evaluate import predict  # torch: loaded when a model is evaluated, not with the pages
     part = s.prep.val if len(s.prep.val) else s.prep.train
     a = max(0, len(part) - max_windows)
     tail = Part(part.windows, part.pos[a:], part.y_raw[a:], part.last[a:], part.y[a:], part.t0[a:])

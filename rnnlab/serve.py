@@ -2,11 +2,31 @@
 registry that stops the jobs of browser sessions that have gone away."""
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from typing import Protocol
 
-from rnnlab.train import Control
+from rnnlab.config import GATES, RunConfig
+from rnnlab.events import Control
+
+WORK_PER_THREAD = 4e6  # multiply-adds of one step's recurrent matrix product that pay for a thread
+
+
+def auto_threads(cfg: RunConfig, cores: int | None = None, load: float | None = None) -> int:
+    """CPU threads for training: one per WORK_PER_THREAD of a step's recurrent product (batch x hidden
+    x gates x hidden), at most the cores not already busy (the 1-minute load average). Measured on 2
+    cores: an LSTM of 64 units, batch 32, gains nothing from a second thread when idle and runs 4x
+    slower with it when another process holds a core (torch's default takes every core); LSTM 512 x
+    batch 256 runs 1.9x faster on two idle cores."""
+    m, b = cfg.model, cfg.train.batch_size
+    work = b * m.hidden * GATES[m.cell] * m.hidden * m.layers
+    cores = cores or os.cpu_count() or 1
+    if load is None:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    free = max(1, cores - math.ceil(load - 0.5))  # a process finishing its turn is not a busy core
+    return int(max(1, min(free, work // WORK_PER_THREAD)))
 
 
 class TrainingJob(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.evaluate import detect_period
+from rnnlab.inputs import detect_period
 from rnnlab.windows import split_points
 
 MIN_LOOKBACK, MAX_LOOKBACK = 6, 200

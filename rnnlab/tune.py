@@ -294,8 +294,7 @@ class Tuner:
         optuna.logging.set_verbosity(logging.WARNING)
         pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3)
         if self.storage:
-            from rnnlab.study import open_study, shared_deadline
-            from rnnlab.study import describe
+            from rnnlab.study import describe, open_study, shared_deadline
             study = self.study = open_study(self.storage, self.study_name, self.seed, pruner)
             describe(study, self.n_val_windows, self.persistence, self.budget)
             # the budget ends at the study's deadline, whichever worker set it

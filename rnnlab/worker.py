@@ -14,6 +14,7 @@ probe and the final Done); the trained weights come back as numpy arrays with th
 from __future__ import annotations
 
 import copy
+import math
 import multiprocessing as mp
 import os
 import threading
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from rnnlab.errors import RnnlabError
 from rnnlab.result import RunResult
-from rnnlab.train import Control, Done, EpochEnd, Probe
+from rnnlab.events import Control, Done, EpochEnd, Probe
 
 STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
 KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
@@ -148,7 +149,7 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
     buf: list = []
-    last = time.monotonic()
+    last = -math.inf  # the first event goes out at once: the page's first point
 
     shared = 0.0
     s = None

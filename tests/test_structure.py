@@ -54,3 +54,26 @@ def test_no_import_cycle():
 
     cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and reaches(b, a))
     assert not cycles, cycles
+
+
+FIRST_PAGE_SCRIPT = """
+import sys
+from streamlit.testing.v1 import AppTest
+from ui import jobs
+jobs._import_torch = lambda: None  # the warm-up thread would load torch once the page is drawn
+at = AppTest.from_file("app.py", default_timeout=60).run()
+assert not at.exception, at.exception
+assert at.button(key="demo_button").label.startswith("Train the classic")
+print(sorted(m for m in ("torch", "statsmodels", "optuna", "scipy") if m in sys.modules))
+"""
+
+
+def test_first_page_imports_no_torch():
+    """A fresh server draws Home without torch, statsmodels, optuna or scipy (about 4 s of imports):
+    the warm-up loads them after the first page (ui/jobs.warm_up_torch; bench_latency times it)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", FIRST_PAGE_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -6,7 +6,7 @@ import streamlit as st
 from rnnlab.config import RunConfig
 from rnnlab.data.csv import CsvTable, read_table, series_from_table
 from rnnlab.errors import RnnlabError
-from rnnlab.experiment import load_data, prepare_data
+from rnnlab.inputs import load_data, prepare_data
 from ui.settings import config_from_state
 from ui.store import key, put, value
 

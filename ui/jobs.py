@@ -10,7 +10,7 @@ import streamlit as st
 from rnnlab import worker
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
-from rnnlab.experiment import auto_threads
+from rnnlab.serve import auto_threads
 from rnnlab.job import JobRegistry, JobSlots, TrainingJob
 from ui import book
 from ui.dataset import current_data
@@ -19,13 +19,33 @@ from ui.settings import config_from_state
 MAX_JOBS = int(os.environ.get("RNNLAB_MAX_JOBS", "2"))
 
 
+FIRST_PAGE = threading.Event()  # set once this server has drawn a page: the warm-up may load torch
+WARM_UP_WAIT_S = 10.0  # the warm-up loads torch after at most this long even if no page is drawn
+
+
 @st.cache_resource
-def warm_up_torch() -> threading.Thread:
-    """Once per server: start the training forkserver (it imports torch) in the background, so the
-    first Train click is fast."""
-    t = threading.Thread(target=worker.warm_up, name="rnnlab-warm-up", daemon=True)
-    t.start()
-    return t
+def warm_up_torch() -> list[threading.Thread]:
+    """Once per server, in the background: start the training forkserver (its process imports
+    torch, a few seconds), so the first Train click is fast; and, once the first page is drawn,
+    import torch and the model code in this process too (a run's parent side and the Train,
+    Predict and Inspect pages need them). The first page itself imports none of them
+    (tests/test_structure.py::test_first_page_imports_no_torch); the two imports run in two
+    processes at once."""
+    threads = [threading.Thread(target=worker.warm_up, name="rnnlab-warm-up", daemon=True),
+               threading.Thread(target=_import_torch, name="rnnlab-import-torch", daemon=True)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _import_torch() -> None:
+    FIRST_PAGE.wait(WARM_UP_WAIT_S)
+    import rnnlab.experiment  # noqa: F401 (torch, the model and the evaluation)
+
+
+def page_drawn() -> None:
+    """The app calls this after each page: from the first one on, the warm-up may load torch."""
+    FIRST_PAGE.set()
 
 
 @st.cache_resource

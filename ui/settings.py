@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import os
+import sys
+
 import streamlit as st
-import torch
 
 from rnnlab.config import PARTS, RunConfig, group
 from rnnlab.data.generators import GENERATORS
@@ -71,10 +73,24 @@ def apply_preset(name: str) -> None:
 
 
 def device_options() -> dict[str, str]:
-    """Device choices for the sidebar: value -> label (GPU name shown when CUDA exists)."""
+    """Device choices for the sidebar: value -> label (GPU name shown when CUDA exists).
+
+    Asks torch only once torch is loaded (the warm-up thread loads it after the first page), so a
+    fresh server's first page does not wait ~2 s for it; until then a GPU is named only by the
+    driver's presence, and "auto" still picks it in the training child."""
     opts = {"auto": "auto", "cpu": "CPU"}
+    torch = sys.modules.get("torch")
+    if torch is None:
+        if gpu_driver():
+            opts["cuda"] = "CUDA"
+        return opts
     if torch.cuda.is_available():
         opts["cuda"] = f"CUDA · {torch.cuda.get_device_name(0)}"
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         opts["mps"] = "Apple MPS"
     return opts
+
+
+def gpu_driver() -> bool:
+    """Whether an NVIDIA driver is loaded (Linux), without importing torch."""
+    return os.path.exists("/proc/driver/nvidia/version")
