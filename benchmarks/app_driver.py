@@ -140,15 +140,9 @@ def new_page(browser, url, wait_text: str = "Train the classic random-walk demo"
 
 
 def goto(page, name: str, wait_text: str) -> None:
-    """Open a page from the sidebar. A click that lands while the page is rerunning (just after
-    Stop) was occasionally lost, about once in ten full runs: click again once, as a person would."""
+    """Open a page from the sidebar."""
     page.get_by_role("link", name=name).click()
-    heading = page.get_by_role("heading", name=name).first
-    try:
-        heading.wait_for(timeout=10_000)
-    except Exception:  # noqa: BLE001 - playwright's TimeoutError
-        page.get_by_role("link", name=name).click()
-        heading.wait_for(timeout=20_000)
+    page.get_by_role("heading", name=name).first.wait_for(timeout=20_000)
     page.wait_for_selector(f"text={wait_text}", timeout=20_000)
 
 

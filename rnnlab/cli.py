@@ -55,6 +55,8 @@ def add_run_flags(t: argparse.ArgumentParser) -> None:
     add("--save", metavar="PATH", help="write the trained run (zip: config, history, metrics, weights)")
     add("--predictions", metavar="PATH", help="write one CSV row per test target: date (or step), "
                                                "actual, predicted, lower, upper, one column per baseline")
+    add("--export-script", metavar="PATH", help="write the run as one standalone PyTorch script (PATH.py) or "
+                                                 "notebook (PATH.ipynb) that reproduces its test metrics")
     add("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
 
@@ -176,6 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.save:
         save_run(args.save, cfg, s.model, s.prep.scaler, result.history, result)
     _write_predictions(args, s)
+    _write_script(args, s, result)
     from rnnlab.report import verdict
     v = verdict(result)
     if args.json:
@@ -224,6 +227,19 @@ def _write_predictions(args: argparse.Namespace, s) -> None:
     path = Path(args.predictions)
     path.parent.mkdir(parents=True, exist_ok=True)
     predictions_table(s).to_csv(path, index=False)
+
+
+def _write_script(args: argparse.Namespace, s, result) -> None:
+    """--export-script PATH: the run as a standalone script, or a notebook when PATH ends in .ipynb."""
+    if not getattr(args, "export_script", None):
+        return
+    from pathlib import Path
+
+    from rnnlab.script import export_result
+
+    path = Path(args.export_script)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(export_result(s, result, path.name, notebook=path.suffix == ".ipynb"), encoding="utf-8")
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

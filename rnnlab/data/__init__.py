@@ -16,6 +16,7 @@ class SeriesData:
     dates: pd.DatetimeIndex | None = None  # T timestamps, when the source had them
     period: int | None = None  # known seasonal period in steps (generators know theirs)
     notes: list[str] = field(default_factory=list)  # what the loader did, for people
+    read_as: dict | None = None  # how a CSV file was read (delimiter, formats, dates): rnnlab.script writes it out
 
     @property
     def target(self) -> np.ndarray:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rnnlab.data import SeriesData
 from rnnlab.data.dates import DateColumn, date_like_name, find_date_column, read_dates
-from rnnlab.data.numbers import ColumnNumbers, allowed_formats, parse_column
+from rnnlab.data.numbers import THOUSANDS_CHARS, ColumnNumbers, allowed_formats, parse_column
 from rnnlab.data.text import decode, normalise_lines, read_bytes, sniff_delimiter
 from rnnlab.errors import DataError
 
@@ -37,6 +37,7 @@ class CsvTable:
     numbers: dict[str, ColumnNumbers]  # every column but the date column
     date: DateColumn | None
     warnings: list[str] = field(default_factory=list)  # loud notes: mixed encodings, ambiguity
+    sep_line: bool = False  # the file began with Excel's `sep=` line (not the header)
 
     @property
     def columns(self) -> list[str]:
@@ -98,6 +99,7 @@ def read_table(source: str | Path | bytes, decimal: str = "auto", thousands: str
     text, encoding, warning = decode(read_bytes(source))
     text = normalise_lines(text)
     delimiter, text = _excel_sep_line(text)
+    sep_line = delimiter is not None
     delimiter = delimiter or sniff_delimiter(text)
     table = _split(text, delimiter)
     warnings = [warning] if warning else []
@@ -117,7 +119,7 @@ def read_table(source: str | Path | bytes, decimal: str = "auto", thousands: str
         if n.numeric and n.ambiguous:
             warnings.append(f"column {n.name!r}: {n.ambiguous}; read as {n.fmt.describe()} "
                             "(set the decimal / thousands separators if that is wrong)")
-    return CsvTable(table, encoding, delimiter, numbers, date, warnings)
+    return CsvTable(table, encoding, delimiter, numbers, date, warnings, sep_line)
 
 
 def _excel_sep_line(text: str) -> tuple[str | None, str]:
@@ -243,7 +245,18 @@ def series_from_table(t: CsvTable, column: str | None = None, inputs: list[str] 
     if np.nanmax(values[:, 0]) == np.nanmin(values[:, 0]):
         notes.append(f"column {target!r} is constant: every model and baseline will predict it exactly")
     idx = pd.DatetimeIndex(frame.index) if t.date is not None else None
-    return SeriesData(values=values, names=[str(target), *map(str, extra)], dates=idx, notes=notes)
+    return SeriesData(values=values, names=[str(target), *map(str, extra)], dates=idx, notes=notes,
+                      read_as=_read_as(t, [target, *extra]))
+
+
+def _read_as(t: CsvTable, columns: list[str]) -> dict:
+    """How the file was read, in plain pandas terms (rnnlab.script writes it into an exported run)."""
+    formats = {str(c): (t.numbers[c].fmt.decimal, THOUSANDS_CHARS[t.numbers[c].fmt.thousands]) for c in columns}
+    fmt = t.date.fmt if t.date is not None else None
+    return {"sep": t.delimiter, "encoding": t.encoding, "skip": int(t.sep_line), "formats": formats,
+            "date_column": t.date.name if t.date is not None else None,
+            "date_format": {"year": "%Y", "flexible": None}.get(fmt, fmt),
+            "dayfirst": t.delimiter == ";" or _file_decimal(t.numbers) == ","}
 
 
 def _pick_target(t: CsvTable, column: str | None) -> str:
