@@ -172,6 +172,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     check_args(args)
     cfg = config_from_args(args)
+    if args.export_script:
+        from rnnlab.script import check_exportable
+        check_exportable(cfg)
     threads = set_threads(cfg, args.threads)
     result, s = run_experiment(cfg, callbacks=None if args.json else [_progress])
     result.cpu_threads = threads

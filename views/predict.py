@@ -11,7 +11,7 @@ from rnnlab.intervals import forecast_halfwidth
 from rnnlab.report import (BASELINE_NAMES, METRIC_WORDS, band_line, future_dates, horizon_table, live_fit_frame,
                            metrics_rows, predictions_frame, predictions_table)
 from rnnlab.result import RunResult
-from ui import jobs, runs, show, state
+from ui import code, jobs, runs, show, state
 
 
 def metrics_ui(result: RunResult) -> None:
@@ -164,6 +164,7 @@ def main() -> None:
                                                                  result))
     c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
                          mime="application/zip", icon=":material/download:", key="dl_run")
+    code.downloads("predict", finished_only=True)
 
 
 main()

@@ -7,7 +7,7 @@ import streamlit as st
 from rnnlab import plots
 from rnnlab.evaluate import persistence_val_loss
 from rnnlab.plots_inside import grad_over_time
-from ui import forms, jobs, lessons, present, runs, show, state
+from ui import code, forms, jobs, lessons, present, runs, show, state
 
 REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced out): redraw less often
 
@@ -113,6 +113,7 @@ def main() -> None:
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
         show.slots()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
+        code.downloads("train")
         return
     if not snap.finished and st.session_state.get("live_job") != snap.job_id:
         snap = first_step(job, snap)  # the run's first page: its first loss point comes with it
@@ -127,6 +128,7 @@ def main() -> None:
         st.fragment(run_every=None if snap.finished else (state.FAST_REFRESH_S if fast else REFRESH_GRAD))(gradient_panel)()
     if snap.finished:
         outcome(snap)
+        code.downloads("train")
 
 
 main()
