@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rnnlab.compare import RACE_CELLS
 from rnnlab.config import RunConfig
+from rnnlab.equations import JACOBIANS, JACOBIANS_WORDS
 from rnnlab.errors import ConfigError
 from rnnlab.presets import PRESETS
 
@@ -24,6 +25,7 @@ class Lesson:
     race: tuple[tuple[str, dict], ...] = ()  # (run name, changes) per raced run; () trains one run
     page: str = "compare"  # where to watch: "train" (one run) or "compare" (a race)
     needs_csv: bool = False  # the user's own upload is the data
+    formula: tuple[str, str] | None = None  # (LaTeX, one sentence) the lesson's chart comes from
 
     @property
     def short(self) -> str:
@@ -59,7 +61,7 @@ LESSONS: dict[str, Lesson] = {lesson.slug: lesson for lesson in [
         "**{grad_ratio_40}** of its size at the last step, so the weights get almost no signal to "
         "remember that far, and the test R² is **{r2}** (guessing). A linear model on the same window solves "
         "this task exactly: the verdict says so. Open **Inspect** for the whole story.",
-        _with("vanishing"), page="train"),
+        _with("vanishing"), page="train", formula=(JACOBIANS, JACOBIANS_WORDS)),
     Lesson(
         "exploding", "Exploding gradients and clipping",
         "A ReLU RNN whose recurrent matrix starts as 1.2 × identity can multiply the gradient by 1.2 at "

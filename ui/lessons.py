@@ -68,6 +68,9 @@ def banner(page: str) -> None:
         return
     with st.container(border=True):
         st.markdown(f"**Lesson: {LESSONS[slug].title}** — {text(slug)}")
+        if LESSONS[slug].formula:  # where the lesson's chart comes from
+            st.latex(LESSONS[slug].formula[0])
+            st.caption(LESSONS[slug].formula[1])
         c = st.columns([1, 1, 4])
         c[0].button("Run again", key="lesson_again", icon=":material/replay:", on_click=start, args=(slug,),
                     disabled=LESSONS[slug].needs_csv and not has_csv())

@@ -3,6 +3,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from rnnlab import equations as eq
 from rnnlab import plots_inside as pi
 from rnnlab.data.generators import task_lag
 from rnnlab.diagnostics import order_units, probe_plan, reading_alert, saturation, window_states
@@ -27,9 +28,35 @@ def gradient_section(snap, cfg) -> None:
     left.plotly_chart(pi.grad_over_time(probe.grad_norm_per_t,
                                         f"‖∂L/∂h_t‖ at training step {probe.step}"), key="grad_t")
     right.plotly_chart(pi.grad_history_heatmap(steps, [p.grad_norm_per_t for p in probes]), key="grad_hist")
+    if cfg.model.cell == "rnn":  # where the fall (or the growth) comes from
+        st.latex(eq.JACOBIANS)
+        st.caption(eq.JACOBIANS_WORDS)
     left, right = st.columns(2)
     left.plotly_chart(pi.connectivity_figure(probe.extra["connectivity"]), key="connectivity")
     right.plotly_chart(pi.spectrum_figure(steps, [p.extra["radius"] for p in probes]), key="spectrum")
+
+
+def equations_section(job, snap) -> None:
+    """The cell's equations, the shape of every matrix, and their numbers at one step of the latest probe."""
+    cfg, probe = job.config, snap.probes[-1]
+    left, right = st.columns([3, 2])
+    with left:
+        for formula, words in [*eq.EQUATIONS[cfg.model.cell], eq.HEAD]:
+            st.latex(formula)
+            st.caption(words)
+    right.dataframe(eq.shapes(cfg.model.cell, job.setup.prep.n_features, cfg.model.hidden, cfg.data.horizon,
+                              cfg.model.layers), hide_index=True, key="eq_shapes")
+    steps = probe.hidden.shape[0]
+    t = st.slider("Time step t", 0, steps - 1, steps - 1, key="eq_step",
+                  help="a step of the probe's window (the first validation window), top layer")
+    table = eq.step_table(cfg.model.cell, probe.hidden, probe.gates, t)
+    unit = st.number_input("Unit", 0, cfg.model.hidden - 1, int(np.abs(table["h_t"]).argmax()), key="eq_unit",
+                           help="the unit whose equations are written out with its numbers (default: the most active)")
+    for line in eq.unit_lines(cfg.model.cell, table.loc[unit]):
+        st.latex(line)
+    st.caption(f"Every unit at step t = {t} of the window, probe at training step {probe.step}:")
+    st.dataframe(table, key="eq_values", column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                                        for c in table.columns})
 
 
 def window_section(job, snap) -> None:
@@ -84,6 +111,8 @@ def body() -> None:
                 f"window of {cfg.data.lookback} steps · {len(snap.probes)} probes · run {snap.state}")
     st.subheader("The gradient at every time step")
     gradient_section(snap, cfg)
+    st.subheader("The cell's equations, with numbers")
+    equations_section(job, snap)
     st.subheader("Hidden states and gates")
     window_section(job, snap)
     if not np.isfinite(snap.probes[-1].spectral_radius):
