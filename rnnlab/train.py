@@ -60,6 +60,7 @@ def warm_up() -> None:
         _warmed = True
 
 
+READ_EVERY_CUDA = 16  # CUDA: losses read back every this many steps, not every step (no sync per step)
 PROBE_BUDGET = 0.05  # auto probe interval: probes take at most this share of training time
 
 
@@ -100,8 +101,10 @@ class Trainer:
                  callbacks: list[Callable[[Event], None]] | None = None,
                  control: Control | None = None,
                  probe: Callable[[nn.Module, int], Probe] | None = None, every_step: bool = False,
-                 score_from: int = 0):
+                 score_from: int = 0, read_every: int | None = None):
         self.cfg, self.model = cfg, model
+        # steps between host reads of the loss (one device sync each): every step where a read is free
+        self.read_every = read_every or (READ_EVERY_CUDA if x_train.device.type == "cuda" else 1)
         self.every_step = every_step  # y_train holds the targets after every step: (B, S, H)
         self.score_from = score_from  # every-step loss: steps before this one are not scored
         self.x_train, self.y_train, self.x_val, self.y_val = x_train, y_train, x_val, y_val
@@ -137,6 +140,7 @@ class Trainer:
         self._params = [p for p in model.parameters() if p.requires_grad]
         self._opt = make_optimizer(cfg, self._params)
         self._gen = torch.Generator().manual_seed(cfg.seed)
+        self._good = [p.detach().clone() for p in self._params] if self.read_every > 1 else []  # last good read
         self._best, self._best_state, self._bad_epochs = math.inf, None, 0
         self._clock, self._paused = time.perf_counter(), 0.0
         self._schedule = ProbeSchedule(cfg.probe_every if self.probe is not None else 0)
@@ -157,31 +161,70 @@ class Trainer:
         return done
 
     def _epoch(self, epoch: int) -> Done | None:
-        """One pass over the training data in a fresh order; a Done when stopped or diverged."""
+        """One pass over the training data in a fresh order; a Done when stopped or diverged.
+
+        Losses and gradient norms are read back to the host every `read_every` steps (one device sync
+        per read). With 1 (CPU: a read costs nothing) a non-finite step is caught before the
+        optimizer applies it. With more (CUDA: no sync per step) the steps in between are applied
+        and checked at the read; a non-finite one restores the weights of the last good read."""
         n, bs = len(self.y_train), self.cfg.batch_size
         perm = torch.randperm(n, generator=self._gen).to(self.x_train.device)
-        self._epoch_loss, self._batches, epoch_clock = 0.0, 0, time.perf_counter()
+        self._epoch_loss, self._batches, self._epoch_clock = 0.0, 0, time.perf_counter()
+        pending: list[tuple[int, torch.Tensor, float]] = []  # (batch end, [loss, norm], step start) not read yet
         for i in range(0, n, bs):
             self._paused += self.control.wait_while_paused()
             step_clock = time.perf_counter()
             if self.control.stopped:
-                return Done("stopped", f"stopped by the user after {self.steps} steps")
-            loss_v, gn_v = self._step(perm[i:i + bs])
-            if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
-                return Done("diverged", f"step {self.steps + 1}: " + DIVERGED_ADVICE)
-            self._opt.step()
-            self.steps += 1
-            self._epoch_loss += loss_v
-            self._batches += 1
-            rate = min(i + bs, n) / max(time.perf_counter() - epoch_clock, 1e-9)
-            self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, self.cfg.lr, rate))
-            self._schedule.record_step(time.perf_counter() - step_clock)
-            self._maybe_probe()
+                ended = self._read(pending, epoch)
+                return ended or Done("stopped", f"stopped by the user after {self.steps} steps")
+            pending.append((min(i + bs, n), self._step(perm[i:i + bs]), step_clock))
+            if self.read_every == 1:
+                (loss_v, gn_v), = pending[0][1].view(1, 2).tolist()
+                if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
+                    return Done("diverged", f"step {self.steps + 1}: " + DIVERGED_ADVICE)
+                self._opt.step()
+                self._record(epoch, pending.pop(), loss_v, gn_v, time.perf_counter() - step_clock)
+            else:
+                self._opt.step()
+                if len(pending) >= self.read_every or i + bs >= n:
+                    ended, pending = self._read(pending, epoch), []
+                    if ended is not None:
+                        return ended
         return None
 
-    def _step(self, idx: torch.Tensor) -> tuple[float, float]:
-        """Forward and backward on one batch, gradients clipped (the optimizer steps only when both
-        numbers are finite); returns (loss, gradient norm before clipping) with one device sync."""
+    def _read(self, pending: list, epoch: int) -> Done | None:
+        """Read back the pending steps' numbers with one sync, emit their events; a Done if one of
+        them was not finite (the weights then go back to the last good read)."""
+        if not pending:
+            return None
+        values = torch.stack([v for _, v, _ in pending]).tolist()
+        bad = next((j for j, (loss_v, gn_v) in enumerate(values)
+                    if not (math.isfinite(loss_v) and math.isfinite(gn_v))), None)
+        if bad is not None:  # the weights after the good steps before it are gone: back to the last read
+            with torch.no_grad():
+                torch._foreach_copy_(self._params, self._good)
+            return Done("diverged", f"step {self.steps + bad + 1}: " + DIVERGED_ADVICE
+                        + f" (kept the weights after step {self.steps}, the last check before it)")
+        per_step = (time.perf_counter() - pending[0][2]) / len(pending)
+        for item, (loss_v, gn_v) in zip(pending, values):
+            self._record(epoch, item, loss_v, gn_v, per_step)
+        with torch.no_grad():
+            torch._foreach_copy_(self._good, self._params)
+        return None
+
+    def _record(self, epoch: int, item: tuple, loss_v: float, gn_v: float, seconds: float) -> None:
+        """One applied step: counters, the StepEnd event, the probe schedule."""
+        self.steps += 1
+        self._epoch_loss += loss_v
+        self._batches += 1
+        rate = item[0] / max(time.perf_counter() - self._epoch_clock, 1e-9)
+        self.emit(StepEnd(self.steps, epoch, loss_v, gn_v, self.cfg.lr, rate))
+        self._schedule.record_step(seconds)
+        self._maybe_probe()
+
+    def _step(self, idx: torch.Tensor) -> torch.Tensor:
+        """Forward and backward on one batch, gradients clipped; returns [loss, gradient norm before
+        clipping] on the device (no sync: the caller reads it back)."""
         model, cfg = self.model, self.cfg
         xb, yb = self.x_train[idx], self.y_train[idx]
         self._opt.zero_grad(set_to_none=True)
@@ -192,8 +235,7 @@ class Trainer:
             loss = nn.functional.mse_loss(model(xb), yb)
         loss.backward()
         gn = nn.utils.clip_grad_norm_(self._params, cfg.clip if cfg.clip > 0 else math.inf)
-        loss_v, gn_v = torch.stack([loss.detach(), gn]).tolist()  # one device sync per step
-        return loss_v, gn_v
+        return torch.stack([loss.detach(), gn])
 
     def _maybe_probe(self) -> None:
         if self._schedule.due(self.steps) and not self.control.stopped:

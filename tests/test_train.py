@@ -109,3 +109,73 @@ def test_threads_follow_the_model_size_and_the_idle_cores():
     mid = RunConfig()
     mid.model.cell, mid.model.hidden, mid.train.batch_size = "gru", 256, 64  # 12.6 M multiply-adds a step
     assert auto_threads(mid, cores=16, load=0.0) == 3
+
+
+def _trainer_run(tiny_config, read_every, poison_at=None, stop_after=None):
+    """A tiny run with losses read back every `read_every` steps; `poison_at`: that step's loss and
+    gradients become NaN (a divergence at a known step); `stop_after`: Stop after that many steps."""
+    import copy as _copy
+
+    from rnnlab.events import Control, StepEnd
+    from rnnlab.experiment import make_trainer, setup
+    from rnnlab.train import Trainer
+
+    class Poisoned(Trainer):
+        calls = 0
+
+        def _step(self, idx):
+            out = super()._step(idx)
+            self.calls += 1
+            if self.calls == poison_at:
+                for p in self._params:
+                    p.grad.fill_(float("nan"))
+                out = out * float("nan")
+            return out
+
+    cfg = _copy.deepcopy(tiny_config)
+    cfg.train.epochs = 3
+    s = setup(cfg)
+    steps, control = [], Control()
+
+    def on_event(e):
+        if isinstance(e, StepEnd):
+            steps.append(e)
+            if e.step == stop_after:
+                control.stop()
+    trainer = make_trainer(s, callbacks=[on_event], control=control)
+    trainer.__class__ = Poisoned
+    trainer.read_every = read_every
+    done = trainer.run()
+    return done, trainer, steps, s.model
+
+
+def test_reading_losses_back_every_few_steps_trains_the_same_run(tiny_config):
+    """The CUDA path reads losses back every READ_EVERY_CUDA steps instead of every step (no device
+    sync per step): on CPU, forced, it gives the same steps, events, history and weights."""
+    import torch
+    done1, t1, steps1, m1 = _trainer_run(tiny_config, 1)
+    done4, t4, steps4, m4 = _trainer_run(tiny_config, 4)
+    assert done1.reason == done4.reason == "completed"
+    assert [(e.step, e.epoch, e.loss, e.grad_norm) for e in steps1] == [(e.step, e.epoch, e.loss, e.grad_norm)
+                                                                        for e in steps4]
+    assert t1.history == t4.history
+    for a, b in zip(m1.state_dict().values(), m4.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_a_divergence_found_at_a_deferred_read_restores_the_last_good_weights(tiny_config):
+    """Step 6 goes bad: every step is checked before it is applied (read_every 1: stops with the
+    weights after step 5); read back every 4 steps (reads after steps 4 and 6, the epoch's end), step
+    5 and 6 were applied unchecked, so the run goes back to the weights after step 4 and says so."""
+    import math
+
+    import torch
+    done1, t1, _, _ = _trainer_run(tiny_config, 1, poison_at=6)
+    done4, t4, steps, model = _trainer_run(tiny_config, 4, poison_at=6)
+    assert t4.total_steps // t4.cfg.epochs >= 6  # the bad step lies in the first epoch's second read
+    assert done1.reason == done4.reason == "diverged" and (t1.steps, t4.steps) == (5, 4)
+    assert done4.message.startswith("step 6:") and "kept the weights after step 4," in done4.message
+    assert len(steps) == 4 and all(math.isfinite(e.loss) for e in steps)
+    _, _, _, ref = _trainer_run(tiny_config, 1, stop_after=4)
+    for a, b in zip(ref.state_dict().values(), model.state_dict().values()):
+        assert torch.equal(a, b)

@@ -7,7 +7,7 @@ import streamlit as st
 from rnnlab.config import RunConfig
 from rnnlab.data import PanelData
 from rnnlab.suggest import suggest_lookback
-from ui import store
+from ui import state, store
 from ui.store import key
 
 DEFAULT_LOOKBACK = RunConfig().data.lookback
@@ -30,7 +30,7 @@ def lookback_hint(cfg: RunConfig, data) -> None:
         if lookback != cfg.data.lookback and (cfg.data.lookback == DEFAULT_LOOKBACK or too_long):
             st.session_state.store[key("data", "lookback")] = lookback  # the widget takes it on the rerun
             st.session_state.lookback_note = f"Lookback set to {lookback}: {why}. Change it above if you like."
-            st.rerun()
+            state.rerun_page()
     if st.session_state.get("lookback_note"):
         st.info(st.session_state.pop("lookback_note"), icon=":material/tune:")
     elif lookback != cfg.data.lookback:

@@ -57,3 +57,14 @@ def init() -> None:
     for k, (default, _) in KEYS.items():
         if default is not None and k not in st.session_state:
             st.session_state[k] = default
+
+
+def rerun_page() -> None:
+    """st.rerun() that never swallows a click. Streamlit merges a rerun request with one already
+    pending and keeps the *newer* one's page, so a fragment that called st.rerun() just after the
+    person clicked another page's link sent them back to this page: the link click was lost (about
+    one demo browser test in eight, right after Stop; the tests used to click twice). Drawing an
+    element first is a yield point, where a pending request (the click) takes over this run; only
+    when none is pending does this page rerun itself."""
+    st.empty()
+    st.rerun()

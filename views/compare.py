@@ -52,7 +52,7 @@ def board() -> None:
     st.dataframe(pd.DataFrame(rows).round(5), hide_index=True)
     if all(s.finished for s in snaps.values()) and st.session_state.get("compare_live"):
         st.session_state.compare_live = False
-        st.rerun()
+        state.rerun_page()
 
 
 def main() -> None:

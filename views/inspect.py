@@ -95,7 +95,7 @@ def body() -> None:
     snap = job.snapshot()
     if snap.finished and st.session_state.get("inspect_live") == job.id:
         st.session_state.inspect_live = None
-        st.rerun()  # full rerun: stop polling, show the trained model's windows
+        state.rerun_page()  # full rerun: stop polling, show the trained model's windows
     if job.setup is None:  # queued, or the training process is still starting
         st.info(f"Waiting for the run to start training ({snap.progress_line()}): its diagnostics appear here.")
         return

@@ -109,7 +109,7 @@ def live_ui() -> None:
         return
     snap = job.snapshot()
     if snap.finished:
-        st.rerun()  # the full page: verdict, metrics, charts of the trained model
+        state.rerun_page()  # the full page: verdict, metrics, charts of the trained model
     live = job.live_model() if job.setup is not None else None
     st.progress(snap.progress, text=snap.progress_line())
     if live is None:

@@ -48,10 +48,10 @@ def live_panel() -> None:
                     config={"staticPlot": not snap.finished})
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
-        st.rerun()  # full rerun: stop polling, show the verdict
+        state.rerun_page()  # full rerun: stop polling, show the verdict
     if st.session_state.get("live_fast") and snap.elapsed >= state.FAST_FOR_S:
         st.session_state.live_fast = False
-        st.rerun()  # full rerun: redefine the fragments with the slower, cheaper interval
+        state.rerun_page()  # full rerun: redefine the fragments with the slower, cheaper interval
 
 
 def gradient_panel() -> None:

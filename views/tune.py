@@ -77,7 +77,7 @@ def live() -> None:
     best_run(tuner)
     if snap.state != "running" and st.session_state.get("tune_live") and not best_training():
         st.session_state.tune_live = False
-        st.rerun()  # full rerun: stop polling
+        state.rerun_page()  # full rerun: stop polling
 
 
 def best_training() -> bool:
