@@ -175,3 +175,19 @@ def test_train_and_predict_offer_the_run_as_script_and_notebook_and_it_reproduce
                          env={"PATH": ""})
     assert run.returncode == 0, run.stderr[-2000:]
     assert_same_metrics({"test": result.test}, json.loads(run.stdout.strip().splitlines()[-1]))
+
+
+def test_a_run_cut_short_by_its_time_budget_exports_the_epochs_it_trained(tiny_config, tmp_path):
+    from rnnlab.experiment import run_experiment
+    from rnnlab.script import export_result
+
+    tiny_config.train.epochs, tiny_config.train.max_seconds = 50, 0.001  # the budget ends it after epoch 1
+    result, s = run_experiment(tiny_config)
+    assert result.stopped_reason == "completed" and result.epochs_run == 1
+    code = export_result(s, result, "run.py")
+    assert "EPOCHS, BATCH_SIZE, LR, WEIGHT_DECAY = 1," in code and "after 1 of 50 epochs" in code
+    (tmp_path / "run.py").write_text(code)
+    run = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={"PATH": ""})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_same_metrics({"test": result.test}, json.loads(run.stdout.strip().splitlines()[-1]))
