@@ -88,6 +88,7 @@ def _data_section(cfg: RunConfig, data) -> str:
     kwargs = {k: float(d.params.get(k, p.default)) for k, p in spec.params.items()}
     size = f"samples={d.samples}, lookback={d.lookback}" if spec.kind == "panel" else f"length={d.length}"
     args = ", ".join([size, f"rng=np.random.default_rng({d.data_seed})"] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    args = "\n    " + "\n    ".join(textwrap.wrap(args, 92)) + ",\n" if len(args) > 80 else args
     return Template(GENERATED).substitute(gen=d.generator, seed=d.data_seed, fn=spec.fn.__name__, args=args,
                                           source=inspect.getsource(spec.fn).rstrip(), container=CONTAINERS[spec.kind])
 
@@ -97,11 +98,10 @@ def _csv_section(cfg: RunConfig, data: SeriesData) -> str:
     if not opts:
         raise ConfigError("this data set does not say how its CSV file was read; load the file again to export.")
     fill = ('values.dropna()' if d.missing == "drop" else
-            'values.reset_index(drop=True).interpolate(method="linear", limit_direction="both")'
-            '.set_axis(values.index)')
+            'values.reset_index(drop=True).interpolate(method="linear", limit_direction="both")')
     target = next(iter(opts["formats"]))
-    how = (f"delimiter {opts['sep']!r}, encoding {opts['encoding']}, target column {target!r}"
-           + (f", dates from {opts['date_column']!r}" if opts["date_column"] else ""))
+    how = _comment(f"The CSV file as rnnlab read it: delimiter {opts['sep']!r}, encoding {opts['encoding']}, "
+                   f"target column {target!r}" + (f", dates from {opts['date_column']!r}." if opts["date_column"] else "."))
     return Template(CSV).substitute(
         how=how, formats=_lit(opts["formats"]), sep=_lit(opts["sep"]), encoding=_lit(opts["encoding"]),
         skip=int(opts["skip"]), date_column=_lit(opts["date_column"]), date_format=_lit(opts["date_format"]),

@@ -41,7 +41,7 @@ data = $fn($args)
 
 CSV = '''
 # %% Data
-# The CSV file as rnnlab read it: $how.
+$how
 FORMATS = $formats  # column -> (decimal mark, thousands separators)
 
 
@@ -68,9 +68,10 @@ def read_series(path):
 
 
 VALUES = read_series($path)
-assert VALUES.shape == $shape and abs(VALUES.sum() - $total) <= 1e-9 * max(1.0, abs($total)), (
-    "this file does not read as it did in rnnlab ($shape values summing to $total): rnnlab's loader "
-    "handles more formats than plain pandas; check the file, or load it in rnnlab")
+SHAPE, TOTAL = $shape, $total  # the values' shape and sum when rnnlab read the file
+assert VALUES.shape == SHAPE and abs(VALUES.sum() - TOTAL) <= 1e-9 * max(1.0, abs(TOTAL)), (
+    f"this file does not read as it did in rnnlab ({SHAPE} values summing to {TOTAL}): "
+    "rnnlab's loader handles more formats than plain pandas; check the file, or load it in rnnlab")
 '''
 
 SERIES_WINDOWS = '''
@@ -105,7 +106,7 @@ period = None
 COVERAGE = '''
 
 def coverage_stats(points, width, n_windows):
-    """Mean and std of each column of points, each point weighted by how many training windows hold it."""
+    """Mean and std of each column, each point weighted by how many training windows hold it."""
     t = np.arange(len(points))
     w = np.minimum.reduce([t + 1, np.full(len(t), width), np.full(len(t), n_windows),
                            n_windows + width - 1 - t]).astype(np.float64)

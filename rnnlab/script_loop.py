@@ -4,7 +4,7 @@ operation by operation: tests/test_script.py checks the metrics agree to 1e-6.""
 
 MODEL = '''
 # %% Model
-# $what, then a linear layer from the last hidden state to the HORIZON predictions.
+# $what, then a linear layer from the last hidden state to the predictions.
 class Forecaster(nn.Module):
     def __init__(self, n_features):
         super().__init__()
@@ -132,13 +132,16 @@ def scores(p):
     return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
 
 
+windows = {k: int(m.sum()) for k, m in parts.items()}
 print(json.dumps({"test": scores(pred), "baselines": {k: scores(v) for k, v in baselines.items()},
-                  "stopped": stopped, "epochs": epoch, "windows": {k: int(m.sum()) for k, m in parts.items()}}))
+                  "stopped": stopped, "epochs": epoch, "windows": windows}))
 '''
 
 
 LINEAR = '''tr = parts["train"]  # linear: least squares on the training windows, relative to the last value
 feats = np.column_stack([x_raw[tr][:, :, 0] - last[tr, :1], np.ones(tr.sum())])
-coef = np.linalg.solve(feats.T @ feats + 1e-6 * np.eye(feats.shape[1]), feats.T @ (y_raw[tr] - last[tr, :1]))
-baselines["linear"] = np.column_stack([past - last_test[:, :1], np.ones(len(past))]) @ coef + last_test[:, :1]
+coef = np.linalg.solve(feats.T @ feats + 1e-6 * np.eye(feats.shape[1]),
+                       feats.T @ (y_raw[tr] - last[tr, :1]))
+feats_test = np.column_stack([past - last_test[:, :1], np.ones(len(past))])
+baselines["linear"] = feats_test @ coef + last_test[:, :1]
 '''
