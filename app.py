@@ -13,8 +13,9 @@ main module as __mp_main__, which must then do nothing (no Streamlit calls, no i
 def main() -> None:
     import streamlit as st
 
-    from ui import jobs, links, present, settings, sidebar
+    from ui import jobs, links, patches, present, settings, sidebar
 
+    patches.keep_navigation()  # a link clicked while a live chart polls is not undone by its tick
     st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide",
                        initial_sidebar_state="collapsed" if present.on() else "auto")
     present.style()

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "artifacts" / "loop"
 TESTS = ["tests/test_browser.py::test_demo_streams_loss_and_stops",
          "tests/test_browser.py::test_page_switch_keeps_training",
          "tests/test_browser_lessons.py::test_vanishing_lesson_in_one_click_shows_the_gradient"]
@@ -33,8 +34,10 @@ def main() -> None:
         failed += out.returncode != 0
         print(f"round {i}: {'ok' if out.returncode == 0 else 'FAILED'} in {time.perf_counter() - t:.0f} s · {last}",
               flush=True)
-        if out.returncode != 0:
-            print(out.stdout[-3000:], flush=True)
+        if out.returncode != 0:  # the whole log of a failed round, for reading later
+            LOGS.mkdir(parents=True, exist_ok=True)
+            (LOGS / f"round-{i}.log").write_text(out.stdout + out.stderr)
+            print(f"  log: {LOGS / f'round-{i}.log'}", flush=True)
     print(f"{args.times - failed} of {args.times} rounds passed")
     sys.exit(1 if failed else 0)
 

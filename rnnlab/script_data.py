@@ -43,6 +43,7 @@ CSV = '''
 # %% Data
 $how
 FORMATS = $formats  # column -> (decimal mark, thousands separators)
+DATE_COLUMN, DATE_FORMAT = $date_column, $date_format  # rows are put in date order (None: file order)
 
 
 def number(cells, decimal, thousands):
@@ -56,8 +57,8 @@ def read_series(path):
     frame = pd.read_csv(path, sep=$sep, encoding=$encoding, dtype=str, skiprows=$skip)
     values = pd.DataFrame({c: number(frame[c], *FORMATS[c]) for c in FORMATS})
     values = values.replace([np.inf, -np.inf], np.nan)
-    if $date_column is not None:  # rows in date order; rows without a readable date dropped
-        dates = pd.to_datetime(frame[$date_column].str.strip(), format=$date_format, dayfirst=$dayfirst,
+    if DATE_COLUMN is not None:  # rows in date order; rows without a readable date dropped
+        dates = pd.to_datetime(frame[DATE_COLUMN].str.strip(), format=DATE_FORMAT, dayfirst=$dayfirst,
                                errors="coerce")
         values, dates = values[dates.notna().to_numpy()], dates[dates.notna()]
         values.index = pd.DatetimeIndex(dates.to_numpy())

@@ -62,12 +62,23 @@ def eu_csv(path) -> None:
 
 
 def export_and_run(tmp_path, args: list[str], name: str = "run.py") -> tuple[dict, dict, str]:
-    """(the CLI's JSON, the script's JSON, the script's text): both in fresh processes, on CPU."""
-    cli = subprocess.run([sys.executable, "-m", "rnnlab", "train", *args, "--epochs", str(EPOCHS), "--device", "cpu",
-                          "--json", "--export-script", str(tmp_path / name)],
-                         cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": ""},
-                         timeout=300)
-    assert cli.returncode == 0, cli.stderr[-2000:]
+    """(the CLI's JSON, the script's JSON, the script's text): the CLI's `train --json --export-script`
+    (in this process, from tmp_path), then the script in a fresh process without rnnlab, on CPU."""
+    import contextlib
+    import io
+    import os
+
+    from rnnlab.cli import main
+
+    out, here = io.StringIO(), os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stdout(out):
+            assert main(["train", *args, "--epochs", str(EPOCHS), "--device", "cpu", "--json",
+                         "--export-script", str(tmp_path / name)]) == 0
+    finally:
+        os.chdir(here)
+    cli = json.loads(out.getvalue())
     code = (tmp_path / name).read_text()
     if name.endswith(".ipynb"):
         nb = nbformat.reads(code, as_version=4)
@@ -78,7 +89,7 @@ def export_and_run(tmp_path, args: list[str], name: str = "run.py") -> tuple[dic
     run = subprocess.run([sys.executable, name], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                          env={"PATH": ""})  # no PYTHONPATH: rnnlab cannot be imported
     assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(cli.stdout), json.loads(run.stdout.strip().splitlines()[-1]), code
+    return cli, json.loads(run.stdout.strip().splitlines()[-1]), code
 
 
 def assert_same_metrics(cli: dict, script: dict) -> None:

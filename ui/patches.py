@@ -1,0 +1,38 @@
+"""A fix for Streamlit itself, applied once per server: a page link clicked while a fragment of the
+current page polls (a live chart) must not be undone by that fragment's next timer tick.
+
+Streamlit (1.67) merges a rerun request into one still pending and keeps the newer request's page.
+A fragment's `run_every` tick carries the page the browser still shows, so a tick that reaches the
+server while the click's rerun waits (the server is busy drawing a chart) turns the click into a
+rerun of the page being left: the click is lost, the person stays on Train. It happened in about
+one looped demo browser test in eight, right after Stop. Here a timer tick for another page than
+the pending request's is dropped: the pending rerun draws the whole new page anyway.
+tests/test_patches.py shows the upstream behaviour and the fix.
+"""
+from __future__ import annotations
+
+from streamlit.runtime.scriptrunner_utils import script_requests as sr
+
+_applied = False
+UPSTREAM = getattr(sr.ScriptRequests, "_request_rerun_locked", None)  # Streamlit's own merge
+
+
+def keep_navigation() -> bool:
+    """Install the fix (idempotent); False where this Streamlit lacks what it relies on."""
+    global _applied
+    if _applied:
+        return True
+    original = UPSTREAM
+    if original is None or "is_auto_rerun" not in sr.RerunData.__dataclass_fields__:
+        return False
+
+    def request_rerun_locked(self, new_data):
+        pending = self._rerun_data
+        if (self._state == sr.ScriptRequestType.RERUN and new_data.is_auto_rerun and pending.page_script_hash
+                and new_data.page_script_hash != pending.page_script_hash):
+            return True  # a timer tick of the page being left: the pending rerun redraws everything
+        return original(self, new_data)
+
+    sr.ScriptRequests._request_rerun_locked = request_rerun_locked
+    _applied = True
+    return True
