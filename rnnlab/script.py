@@ -30,6 +30,10 @@ from rnnlab.script_loop import EVALUATE, INIT, LINEAR, MODEL, SHRINK, TRAIN
 from rnnlab.serve import auto_threads
 
 
+CELL_WORDS = {"rnn": "a vanilla RNN (tanh)", "rnn-relu": "a vanilla RNN with ReLU", "lstm": "an LSTM",
+              "gru": "a GRU"}
+
+
 def _lit(v) -> str:
     return repr(v)
 
@@ -58,7 +62,7 @@ def export_script(cfg: RunConfig, data: SeriesData | PanelData, name: str = "rnn
     if kind == "auto" or loss == "auto":
         raise ConfigError("export needs the scaler and loss the recipe chose (pass a Setup's choices).")
     panel = isinstance(data, PanelData)
-    summary = (f"a {m.cell} of {m.hidden} units on " + (f"the {d.generator} generator" if d.csv_path is None
+    summary = (f"{CELL_WORDS[m.cell]} of {m.hidden} units on " + (f"the {d.generator} generator" if d.csv_path is None
                else f"the CSV file {d.csv_path}") + f", lookback {d.lookback}, horizon {d.horizon}")
     caveat = f"\n\nNote: {note}" if note else ""
     out = Template(HEADER).substitute(
@@ -153,8 +157,8 @@ def _model_section(cfg: RunConfig) -> str:
     m = cfg.model
     module = {"rnn": "RNN", "rnn-relu": "RNN", "lstm": "LSTM", "gru": "GRU"}[m.cell]
     extra = {"rnn": ', nonlinearity="tanh"', "rnn-relu": ', nonlinearity="relu"'}.get(m.cell, "")
-    what = {"rnn": "A vanilla RNN (tanh)", "rnn-relu": "A vanilla RNN with ReLU", "lstm": "An LSTM",
-            "gru": "A GRU"}[m.cell] + f" of {m.hidden} units" + (f" in {m.layers} layers" if m.layers > 1 else "")
+    words = CELL_WORDS[m.cell]
+    what = words[0].upper() + words[1:] + f" of {m.hidden} units" + (f" in {m.layers} layers" if m.layers > 1 else "")
     out = Template(MODEL).substitute(what=what, module=module, extra=extra)
     if m.init != "default":
         block = ("nn.init.orthogonal_(w_hh[b * HIDDEN:(b + 1) * HIDDEN], gain=$g)" if m.init == "orthogonal"

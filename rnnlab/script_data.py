@@ -94,7 +94,7 @@ parts = {"train": t0 + HORIZON - 1 < train_end, "val": (t0 >= train_end) & (t0 +
 
 PANEL_WINDOWS = '''
 # %% Split and windows
-# Each sample is its own window: the first 70 % train, then validation, then test.
+# Each sample is its own window: the first samples train, then validation, then test (the fractions above).
 x_raw, y_raw = data.x.astype(np.float64), data.y.astype(np.float64)
 last = x_raw[:, -1, :]
 val_end = len(y_raw) - int(round(len(y_raw) * TEST_FRACTION))
