@@ -49,13 +49,12 @@ def bare_step_time(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: in
     return (time.perf_counter() - t) / steps
 
 
-def rnnlab_step_time(x: torch.Tensor, y: torch.Tensor, hidden: int, batch: int, steps: int) -> float:
+def rnnlab_step_time(x: torch.Tensor, y: torch.Tensor, hidden: int, batch: int) -> float:
     """Seconds per step of rnnlab's Trainer (clipping, events, reads) on the same tensors."""
     torch.manual_seed(0)
     model = build_model(ModelConfig(cell="lstm", hidden=hidden), n_features=1, horizon=1).to(x.device)
-    Trainer(TrainConfig(epochs=1, batch_size=batch, device=str(x.device)), model, x[:batch * 5], y[:batch * 5]).run()
-    epochs = max(1, round(steps * batch / len(y)))  # after a warm-up run, as the bare loop has its warm steps
-    trainer = Trainer(TrainConfig(epochs=epochs, batch_size=batch, device=str(x.device)), model, x, y)
+    Trainer(TrainConfig(epochs=1, batch_size=batch, device=str(x.device)), model, x[:batch * 2], y[:batch * 2]).run()
+    trainer = Trainer(TrainConfig(epochs=1, batch_size=batch, device=str(x.device)), model, x, y)  # `steps` steps
     trainer.run()
     return trainer.train_seconds / trainer.steps
 
@@ -73,15 +72,15 @@ def main() -> None:
     for label, (batch, length, hidden) in SHAPES.items():
         steps = args.steps if batch == 32 or device.type == "cuda" else max(5, args.steps // 10)
         gen = torch.Generator().manual_seed(0)
-        x = torch.randn(batch * 20, length, 1, generator=gen).to(device)
-        y = torch.randn(batch * 20, 1, generator=gen).to(device)
+        x = torch.randn(batch * steps, length, 1, generator=gen).to(device)  # one epoch: `steps` steps
+        y = torch.randn(batch * steps, 1, generator=gen).to(device)
         bare, ours = [], []
         for _ in range(args.repeats):
             torch.manual_seed(0)
             lstm, head = nn.LSTM(1, hidden, batch_first=True).to(device), nn.Linear(hidden, 1).to(device)  # as by hand
             twin = _Bare(lstm, head)
             bare.append(bare_step_time(twin, x, y, batch, steps))
-            ours.append(rnnlab_step_time(x, y, hidden, batch, steps))
+            ours.append(rnnlab_step_time(x, y, hidden, batch))
         b, o = statistics.median(bare), statistics.median(ours)
         print(f"| {label} | {b * 1e3:.3f} | {o * 1e3:.3f} | {o / b:.2f} |")
     cfg = preset_config("keras-classic", device=str(device), epochs=20)
