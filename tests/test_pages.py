@@ -119,7 +119,9 @@ def test_predict_page_before_and_after_training(app):
     assert len(app.get("plotly_chart")) >= 4  # whole series, test zoom, residuals, forecast
     table = app.dataframe[0].value
     assert list(table["predictor"]) == ["model", "persistence", "mean", "seasonal naive", "linear", "ets", "theta"]
-    assert len(app.get("download_button")) == 3
+    assert [b.label for b in app.get("download_button")] == [
+        "Download predictions (CSV)", "Run (config, history, metrics, weights)", "Whole-series fit (CSV)",
+        "Download as Python script", "Download as notebook"]
 
 
 def test_inspect_page_before_training(app):
