@@ -1,9 +1,11 @@
-"""The run as code: "Download as Python script" and "... as notebook" (rnnlab/script.py writes them)."""
+"""A run's downloads: its predictions and fit (CSV), the run file, and the run as code (a script and a
+notebook, written by rnnlab/script.py)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from rnnlab.errors import RnnlabError
+from rnnlab.export import bundle_bytes
 from ui import dataset, jobs, settings
 
 NAME = "rnnlab_run"
@@ -53,3 +55,21 @@ def _of_settings() -> tuple[str, str]:
         raise RnnlabError(error or "no data yet")
     script = export_setup(setup(cfg, data, place_tensors=False), f"{NAME}.py")
     return script, export_notebook(script)
+
+
+def run_downloads(job, frame, table) -> None:
+    """A finished run's files: predictions (CSV), the run file (zip), the whole-series fit (CSV)."""
+    s, result = job.setup, job.snapshot().result
+    c = st.columns(3)
+    csv_bytes = jobs.per_job(job, "predictions_csv", lambda: table.to_csv(index=False).encode())
+    c[0].download_button("Download predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
+                         mime="text/csv", icon=":material/download:", key="dl_pred",
+                         help="One row per test target: date or step, actual, predicted, the interval's lower "
+                              "and upper bounds, and every baseline (docs/cli.md, --predictions)")
+    fit_bytes = jobs.per_job(job, "fit_csv", lambda: frame.to_csv(index=False).encode())
+    c[2].download_button("Whole-series fit (CSV)", data=fit_bytes, file_name="fit.csv", mime="text/csv",
+                         icon=":material/download:", key="dl_fit")
+    run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result.history,
+                                                                 result))
+    c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
+                         mime="application/zip", icon=":material/download:", key="dl_run")

@@ -6,7 +6,6 @@ import streamlit as st
 from rnnlab import plots
 from rnnlab.errors import RnnlabError
 from rnnlab.evaluate import recursive_forecast
-from rnnlab.export import bundle_bytes
 from rnnlab.intervals import forecast_halfwidth
 from rnnlab.report import (BASELINE_NAMES, METRIC_WORDS, band_line, future_dates, horizon_table, live_fit_frame,
                            metrics_rows, predictions_frame, predictions_table)
@@ -26,19 +25,9 @@ def metrics_ui(result: RunResult) -> None:
         st.caption(f"No {BASELINE_NAMES.get(name, name)} row: {why}.")
 
 
-def band_ui(result: RunResult) -> None:
-    """The interval's level, the coverage it reached on test, and a warning when it is off."""
-    said = band_line(result)
-    if said is None:
-        st.caption("No prediction interval (Interval off on Train).")
-    else:
-        show.alert(*said)
-
-
 def horizon_ui(result: RunResult) -> None:
     """Test MAE per step ahead, the model and every baseline: where the network stops helping."""
-    h = result.config.data.horizon
-    if h == 1:
+    if (h := result.config.data.horizon) == 1:
         return
     st.subheader(f"Every horizon: steps 1 to {h} ahead")
     table = horizon_table(result)
@@ -115,9 +104,8 @@ def live_ui() -> None:
     if live is None:
         st.info("Training: the validation fit appears here after the first epoch.")
         return
-    epoch, model = live
-    fit = live_fit_frame(job.setup, model)
-    s = job.setup
+    (epoch, model), s = live, job.setup
+    fit = live_fit_frame(s, model)
     unit = f"({s.data.target_name if s.prep.panel else s.data.names[0]})"
     st.plotly_chart(plots.prediction_figure(fit["x"].to_numpy(), fit["true"].to_numpy(),
                                             {"model": fit["predicted"].to_numpy()},
@@ -144,26 +132,18 @@ def main() -> None:
     frame = jobs.per_job(job, "predictions", lambda: predictions_frame(s))
     table = jobs.per_job(job, "predictions_table", lambda: predictions_table(s))
     test, x_col = charts_ui(s, frame, table)
-    band_ui(result)
+    band = band_line(result)  # the interval's level, its test coverage, a warning when it is off
+    if band:
+        show.alert(*band)
+    else:
+        st.caption("No prediction interval (Interval off on Train).")
     metrics_ui(result)
     horizon_ui(result)
-    x_title = "sample" if s.prep.panel else ("date" if x_col == "date" else "time step")
     st.plotly_chart(plots.residual_figure(test[x_col].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
-                                          x_title=x_title), key="residuals")
+                                          x_title="sample" if s.prep.panel else {"t": "time step"}.get(x_col, x_col)),
+                    key="residuals")
     forecast_ui(job, s)
-    c = st.columns(3)
-    csv_bytes = jobs.per_job(job, "predictions_csv", lambda: table.to_csv(index=False).encode())
-    c[0].download_button("Download predictions (CSV)", data=csv_bytes, file_name="predictions.csv",
-                         mime="text/csv", icon=":material/download:", key="dl_pred",
-                         help="One row per test target: date or step, actual, predicted, the interval's lower "
-                              "and upper bounds, and every baseline (docs/cli.md, --predictions)")
-    fit_bytes = jobs.per_job(job, "fit_csv", lambda: frame.to_csv(index=False).encode())
-    c[2].download_button("Whole-series fit (CSV)", data=fit_bytes, file_name="fit.csv", mime="text/csv",
-                         icon=":material/download:", key="dl_fit")
-    run_zip = jobs.per_job(job, "run_zip", lambda: bundle_bytes(s.config, s.model, s.prep.scaler, result.history,
-                                                                 result))
-    c[1].download_button("Run (config, history, metrics, weights)", data=run_zip, file_name="rnnlab-run.zip",
-                         mime="application/zip", icon=":material/download:", key="dl_run")
+    code.run_downloads(job, frame, table)
     code.downloads("predict", finished_only=True)
 
 
