@@ -68,8 +68,8 @@ FLUSH_S = 0.05
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
 LIVE_WEIGHTS_MAX = 2_000_000  # ... and only for models up to this many parameters (8 MB)
-PRELOAD = ["torch", "rnnlab._preload", "rnnlab.experiment", "rnnlab.diagnostics",  # imports only, no CUDA
-           "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta"]  # ETS, Theta
+PRELOAD = ["statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
+           "rnnlab._preload"]  # torch and the engine, imported and run once on the CPU (never CUDA)
 _ctx = None
 _ctx_lock = threading.Lock()
 
@@ -201,17 +201,25 @@ class ProcessRunner:
     def run(self, job) -> None:
         """Train `job` (a TrainingJob) in a child; returns once the job has finished."""
         from rnnlab.experiment import setup
+        from rnnlab.inputs import load_data
 
-        # the parent's copy: data parts for charts, the model that receives the trained weights
-        s = setup(job.config, job.data, place_tensors=False, start_from=job.start_from)  # checks the weights fit
+        data = job.data if job.data is not None else load_data(job.config.data)
         ctx = context()
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=child_main, name=f"rnnlab-job-{job.id}", daemon=True,
-                           args=(job.config.to_dict(), s.data, send, self.control, job.probe_factory,
+                           args=(job.config.to_dict(), data, send, self.control, job.probe_factory,
                                  self.cpu_threads, os.getpid(), job.start_from))
-        start(proc)
+        start(proc)  # first: the child builds its own setup while this process builds its copy below
         self.child_pid = proc.pid
         send.close()
+        try:
+            # the parent's copy: data parts for charts, the model that receives the trained weights
+            s = setup(job.config, data, place_tensors=False, start_from=job.start_from)  # checks the weights fit
+        except BaseException:
+            proc.kill()  # the child would fail the same check; this process says why
+            proc.join(timeout=5)
+            receive.close()
+            raise
         try:
             self._listen(job, proc, receive, s)
         except EOFError:

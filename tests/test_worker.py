@@ -1,4 +1,6 @@
-"""The training forkserver's preload must never touch CUDA (children could not use the GPU)."""
+"""The training forkserver's preload: it warms torch and the engine up by training on the CPU, and it
+must never touch CUDA (children could not use the GPU), leave a thread running or an OpenMP pool
+behind (a fork would inherit them)."""
 import subprocess
 import sys
 import textwrap
@@ -32,10 +34,15 @@ def run(code: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_preload_imports_without_any_cuda_call():
-    proc = run(f"for m in {PRELOAD!r}: __import__(m)\n"
+def test_preload_warms_up_without_any_cuda_call_thread_or_thread_pool():
+    proc = run("import threading\nthreads = torch.get_num_threads()\n"
+               f"for m in {PRELOAD!r}: __import__(m)\n"
                "assert 'torch._dynamo' in sys.modules  # the first optimizer step's lazy import is paid\n"
-               "assert not torch.cuda.is_initialized()\nprint('clean')")
+               "import rnnlab.train\nassert rnnlab.train._warmed  # and the trainings ran (their steps did)\n"
+               "assert not torch.cuda.is_initialized()\n"
+               "assert torch.cuda.is_available() and torch.accelerator.current_accelerator().type == 'cuda'  # restored\n"
+               "assert threading.active_count() == 1, threading.enumerate()  # nothing a fork would inherit\n"
+               "assert torch.get_num_threads() == threads\nprint('clean')")
     assert proc.returncode == 0 and "clean" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -47,7 +54,9 @@ def test_the_traps_catch_an_optimizer_step():
 
 
 @pytest.mark.timeout(60)
-def test_process_job_trains_after_the_import_only_preload(tiny_config):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_process_job_trains_after_the_warm_up(tiny_config, threads):
+    """Two threads in a child forked after the single-threaded warm-up: no OpenMP hang."""
     from rnnlab.job import TrainingJob
-    job = TrainingJob(tiny_config, mode="process").start()
+    job = TrainingJob(tiny_config, mode="process", cpu_threads=threads).start()
     assert job.join(60) and job.snapshot().state == "completed"
