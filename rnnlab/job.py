@@ -117,6 +117,11 @@ class TrainingJob:
         if self.progress.set_paused(False):
             self.control.resume()
 
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Wait until the training loop has ended (its Done event: stopped, completed, diverged) or
+        the job finished; the run may still be scoring on the test part. True if it has."""
+        return self.progress.ended.wait(timeout)
+
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from rnnlab.result import RunResult
-from rnnlab.events import EpochEnd, Probe, StepEnd
+from rnnlab.events import Done, EpochEnd, Probe, StepEnd
 
 MAX_PROBES = 300  # probe history kept per job (older ones thinned out)
 FINISHED = ("completed", "stopped", "early-stop", "diverged", "error", "loaded")
@@ -37,6 +37,12 @@ class Snapshot:
     probes: list[Probe] = field(default_factory=list)
     result: RunResult | None = None
     queue_position: int | None = None  # place in the server's queue while waiting for a slot
+    ending: str | None = None  # how the loop ended (Done.reason) while the run is scored, before it finishes
+
+    @property
+    def scoring(self) -> bool:
+        """The loop has ended; the test metrics and baselines are being computed."""
+        return self.ending is not None and not self.finished
 
     @property
     def progress(self) -> float:
@@ -45,7 +51,7 @@ class Snapshot:
     @property
     def eta(self) -> float | None:
         """Seconds left, from the pace so far."""
-        if self.step == 0 or self.state not in ("running", "paused"):
+        if self.step == 0 or self.state not in ("running", "paused") or self.scoring:
             return None
         return self.elapsed / self.step * (self.total_steps - self.step)
 
@@ -56,8 +62,9 @@ class Snapshot:
     def progress_line(self) -> str:
         """One line for a progress bar: state, epoch, step, ETA, throughput."""
         eta = f" · ETA {self.eta:.0f} s" if self.eta is not None else ""
-        return (f"{self.state} · epoch {self.epoch}/{self.epochs} · step {self.step:,}/{self.total_steps:,}"
-                f"{eta} · {self.samples_per_s:,.0f} samples/s")
+        tail = " · scoring on the test part" if self.scoring else ""
+        return (f"{self.ending if self.scoring else self.state} · epoch {self.epoch}/{self.epochs} · "
+                f"step {self.step:,}/{self.total_steps:,}{eta} · {self.samples_per_s:,.0f} samples/s{tail}")
 
 
 class Progress:
@@ -79,6 +86,8 @@ class Progress:
         self.stop_at: float | None = None  # monotonic time of the first stop request
         self.stop_note: str | None = None  # why the job was stopped, when it was not the user
         self.paused_at: float | None = None
+        self.ending: str | None = None  # Done.reason once the loop has ended (scoring follows)
+        self.ended = threading.Event()  # set when the loop has ended or the job finished
 
     def on_event(self, e) -> None:
         """A Trainer event. Called on the training thread every step: kept small (the GIL is shared)."""
@@ -94,6 +103,9 @@ class Progress:
                 self.probes.append(e)
                 if len(self.probes) > MAX_PROBES:  # thin out old probes, keep the newest
                     self.probes = self.probes[:-1:2] + self.probes[-1:]
+            elif isinstance(e, Done):
+                self.ending = e.reason
+                self.ended.set()
 
     def begin(self, setup, total_steps: int, paused: bool) -> None:
         """The Trainer exists: training begins (paused if Pause came first)."""
@@ -110,6 +122,7 @@ class Progress:
             if state == "stopped" and self.stop_note:
                 message = self.stop_note
             self.state, self.message = state, message
+            self.ended.set()
 
     def ask_stop(self, note: str | None) -> None:
         with self.lock:
@@ -132,4 +145,4 @@ class Progress:
             return Snapshot(job_id, self.state, self.message, self.steps[-1] if self.steps else 0,
                             self.total_steps, self.epoch, epochs, elapsed, self.rate,
                             list(self.steps), list(self.losses), list(self.grads),
-                            list(self.history), list(self.probes), self.result, place)
+                            list(self.history), list(self.probes), self.result, place, self.ending)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app_kit import process_gone, wait_until
+from rnnlab.events import Done, StepEnd
 from rnnlab.experiment import run_experiment
 from rnnlab.job import KILL_GRACE_S, JobRegistry, JobSlots, TrainingJob
 
@@ -210,3 +211,29 @@ def test_a_training_child_shares_its_weights_for_live_charts(tiny_config):
     assert all(torch.equal(job.setup.model.state_dict()[k], initial[k]) for k in initial)
     job.stop()
     assert job.join(10)
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_stop_says_stopped_once_the_loop_ends_and_the_verdict_follows(tiny_config, mode):
+    """wait_ended returns when the loop has ended (Done), before the run has been scored on the test
+    part; meanwhile the progress line says how it ended and that scoring is under way."""
+    from rnnlab.progress import Progress
+    tiny_config.train.epochs = 10_000
+    job = TrainingJob(tiny_config, mode=mode).start()
+    deadline = time.monotonic() + 30
+    while not job.snapshot().steps and time.monotonic() < deadline:
+        time.sleep(0.01)
+    job.stop()
+    assert job.wait_ended(10)
+    snap = job.snapshot()
+    assert snap.ending == "stopped"
+    assert snap.finished or (snap.scoring and snap.progress_line().startswith("stopped · epoch")
+                             and snap.progress_line().endswith("scoring on the test part") and snap.eta is None)
+    assert job.join(30) and job.snapshot().state == "stopped" and not job.snapshot().scoring
+    p = Progress()  # the line while scoring, without timing luck
+    p.begin(None, 10, False)
+    p.on_event(StepEnd(3, 1, 0.5, 1.0, 1e-3, 100.0))
+    p.on_event(Done("stopped", "stopped by the user after 3 steps"))
+    s = p.snapshot(1, 5)
+    assert s.state == "running" and s.scoring and not s.finished and p.ended.is_set()
+    assert s.progress_line() == "stopped · epoch 1/5 · step 3/10 · 100 samples/s · scoring on the test part"
