@@ -34,15 +34,47 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> tuple[np.
     return x[idx], y[idx]
 
 
+_TEMPLATE: list[go.layout.Template] = []
+
+
+def template() -> go.layout.Template:
+    """Plotly's "plotly_white" cut to what 2-D charts read (no 3-D, map, polar or ternary parts) and
+    the three trace kinds rnnlab draws; built once. Naming the full template cost ~20 ms of validation
+    per figure (~0.2 s on a busy 2-core server, three figures per live redraw); this one ~5 ms, and
+    the charts look the same (tests/test_plots.py)."""
+    if not _TEMPLATE:
+        import plotly.io as pio
+        white = pio.templates["plotly_white"]
+        layout = {k: v for k, v in white.layout.to_plotly_json().items()
+                  if k not in ("geo", "mapbox", "polar", "scene", "ternary")}
+        _TEMPLATE.append(go.layout.Template(layout=layout, data={kind: white.data[kind]
+                                                                 for kind in ("scatter", "bar", "heatmap")}))
+    return _TEMPLATE[0]
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """base with extra's values, nested dicts merged (extra wins)."""
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=dict(text=title, font=dict(size=20)), font=FONT, height=height,
-                      margin=dict(l=70, r=20, t=60, b=105), template="plotly_white",
-                      # legend under the x axis: at 1280 x 720 a legend beside the title overlapped it
-                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, font=dict(size=15),
-                                  xanchor="left", x=0.0),
-                      xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified")
-    fig.update_xaxes(tickfont=FONT, title_font=dict(size=17))
-    fig.update_yaxes(tickfont=FONT, title_font=dict(size=17))
+    """Title, fonts, margins, legend and the template: built as one layout and validated once (a chain
+    of update_layout / update_xaxes calls cost ~4x more, on every live redraw)."""
+    layout = _merge(fig.layout.to_plotly_json(), dict(
+        title=dict(text=title, font=dict(size=20)), font=FONT, height=height,
+        margin=dict(l=70, r=20, t=60, b=105), template=template(),
+        # legend under the x axis: at 1280 x 720 a legend beside the title overlapped it
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, font=dict(size=15),
+                    xanchor="left", x=0.0),
+        hovermode="x unified"))
+    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+    for name in {*axes, "xaxis", "yaxis"}:  # every axis of a subplot grid, as update_xaxes did
+        layout[name] = _merge(layout.get(name, {}), dict(tickfont=FONT, title=dict(font=dict(size=17))))
+    layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"] = x_title, y_title
+    fig.layout = go.Layout(layout)
     return fig
 
 

@@ -70,3 +70,19 @@ def test_tune_figure_draws_persistence_as_the_bar():
     bar = next(t for t in fig.data if t.name == "persistence (val)")
     assert list(bar.x) == [0, 2] and list(bar.y) == [1.5, 1.5]
     assert not any(t.name == "persistence (val)" for t in plots.tune_figure(rows, [], None).data)
+
+
+def test_the_cut_template_looks_like_plotly_white_on_every_part_a_2d_chart_reads():
+    """plots.template() drops only the 3-D, map, polar and ternary parts of "plotly_white" (and trace
+    kinds rnnlab never draws): everything else in a drawn figure is the same."""
+    import plotly.io as pio
+    full = pio.templates["plotly_white"].to_plotly_json()
+    cut = plots.template().to_plotly_json()
+    dropped = set(full["layout"]) - set(cut["layout"])
+    assert dropped == {"geo", "polar", "scene", "ternary"} | ({"mapbox"} & set(full["layout"]))
+    assert all(cut["layout"][k] == v for k, v in full["layout"].items() if k not in dropped)
+    assert set(cut["data"]) == {"scatter", "bar", "heatmap"}
+    assert all(cut["data"][k] == full["data"][k] for k in cut["data"])
+    fig = plots.loss_figure([{"epoch": 1, "train_loss": 1.0, "val_loss": 2.0}], [1, 2], [1.0, 0.5])
+    assert fig.layout.template.layout.plot_bgcolor == "white"
+    assert fig.layout.template.layout.xaxis.gridcolor == full["layout"]["xaxis"]["gridcolor"]
