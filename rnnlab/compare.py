@@ -4,12 +4,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnlab.config import RunConfig
+from rnnlab.config import RACE_CELLS, RunConfig
 from rnnlab.plots import _layout, log_axis, loss_units
 from rnnlab.report import BASELINE_NAMES, best_baseline
 from rnnlab.result import RunResult
 
-RACE_CELLS = ("rnn", "lstm", "gru")
 RACE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 
 

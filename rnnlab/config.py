@@ -23,6 +23,7 @@ Decimal = Literal["auto", ".", ","]
 Thousands = Literal["auto", "none", ",", ".", "space", "'"]
 CELLS: tuple[str, ...] = get_args(Cell)
 GATES = {"rnn": 1, "rnn-relu": 1, "lstm": 4, "gru": 3}  # blocks stacked in each torch weight_hh
+RACE_CELLS = ("rnn", "lstm", "gru")  # the race of cells (rnnlab/compare.py, the gated-memory lesson)
 SCALERS: tuple[str, ...] = get_args(ScalerKind)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 DEVICES: tuple[str, ...] = get_args(Device)

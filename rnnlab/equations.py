@@ -7,10 +7,14 @@ equations of one unit with those numbers, so a reader sees the formula hold.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from rnnlab.config import GATES
+
+if TYPE_CHECKING:  # the tables import pandas when built; the lessons read the formulas without it
+    import pandas as pd
 
 _GATE = r"\sigma\left(W_{i%s}\,x_t + b_{i%s} + W_{h%s}\,h_{t-1} + b_{h%s}\right)"
 EQUATIONS: dict[str, list[tuple[str, str]]] = {  # cell -> (equation, what it is)
@@ -54,6 +58,8 @@ def shapes(cell: str, n_inputs: int, hidden: int, horizon: int, layers: int = 1)
     if k > 1:  # torch stacks the gates' blocks in one tensor
         rows.append((f"all {k} W_i· / W_h·", f"{k * hidden} × {f_in} / {k * hidden} × {hidden}",
                      f"weight_ih_l{top} / weight_hh_l{top}"))
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["matrix", "shape", "torch tensor"])
 
 
@@ -71,6 +77,8 @@ def step_table(cell: str, hidden: np.ndarray, gates: dict[str, np.ndarray], t: i
     elif cell == "gru":
         cols.update({k: gates[k][t] for k in "rzn"})
     cols["h_t"] = hidden[t]
+    import pandas as pd
+
     table = pd.DataFrame(cols)
     table.index.name = "unit"
     return table

@@ -8,7 +8,6 @@ import numpy as np
 
 from rnnlab.config import DataConfig
 from rnnlab.data import PanelData, SeriesData
-from rnnlab.data.csv import load_csv
 from rnnlab.data.generators import GENERATORS, generate
 from rnnlab.windows import Prepared, check_window_budget, prepare
 
@@ -50,6 +49,8 @@ def detect_period(series: np.ndarray, max_period: int) -> int | None:
 def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | PanelData:
     """The data a DataConfig names: raw CSV bytes (uploads), a CSV path, or a generator."""
     if csv_bytes is not None or cfg.csv_path is not None:
+        from rnnlab.data.csv import load_csv  # pandas: loaded when a CSV is read, not on the first page
+
         return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
                         date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing,
                         decimal=cfg.decimal, thousands=cfg.thousands)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnlab.compare import RACE_CELLS
-from rnnlab.config import RunConfig
+from rnnlab.config import RACE_CELLS, RunConfig
 from rnnlab.equations import JACOBIANS, JACOBIANS_WORDS
 from rnnlab.errors import ConfigError
 from rnnlab.presets import PRESETS

@@ -44,13 +44,8 @@ class Verdict:
 
 
 def best_baseline(result: RunResult) -> tuple[str | None, float | None]:
-    """(name, MAE) of the baseline with the lowest finite test MAE (persistence first on ties)."""
-    base = {k: v["mae"] for k, v in result.baselines.items()
-            if v.get("mae") is not None and np.isfinite(v["mae"])}
-    if not base:
-        return None, None
-    name = min(base, key=base.get)
-    return name, base[name]
+    """(name, MAE) of the baseline with the lowest finite test MAE: RunResult.best_baseline."""
+    return result.best_baseline()
 
 
 

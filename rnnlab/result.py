@@ -55,6 +55,15 @@ class RunResult:
         """The model's test MAE, None when it has no finite predictions."""
         return self.test.get("mae")
 
+    def best_baseline(self) -> tuple[str | None, float | None]:
+        """(name, MAE) of the baseline with the lowest finite test MAE (persistence first on ties)."""
+        base = {k: v["mae"] for k, v in self.baselines.items()
+                if v.get("mae") is not None and math.isfinite(v["mae"])}
+        if not base:
+            return None, None
+        name = min(base, key=base.get)
+        return name, base[name]
+
     @property
     def shrunk(self) -> bool:
         """Whether the network was shrunk toward persistence (alpha below 1)."""

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab.job import TrainingJob
-from rnnlab.report import best_baseline
 
 MAX_RUNS = 8  # runs kept per session
 MAX_RUN_BYTES = 512 * 2**20  # memory kept per session across its runs (weights, data, history, probes)
@@ -35,7 +34,7 @@ class Run:
         text = f"{self.name} · {cfg.model.cell}"
         result = snap.result
         if result is not None and result.mae is not None:
-            name, best = best_baseline(result)
+            name, best = result.best_baseline()
             text += f" · MAE {result.mae:.4g}"
             if best is not None:
                 text += f" vs {best:.4g} ({name.replace('_', ' ')})"

@@ -1,14 +1,18 @@
 """The session's data: the generated or uploaded series the settings name, parsed and cached."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from rnnlab.config import RunConfig
-from rnnlab.data.csv import CsvTable, read_table, series_from_table
 from rnnlab.errors import RnnlabError
 from rnnlab.inputs import load_data, prepare_data
 from ui.settings import config_from_state
 from ui.store import key, put, value
+
+if TYPE_CHECKING:  # the CSV reader (pandas) loads with the first upload, not on a fresh server's first page
+    from rnnlab.data.csv import CsvTable
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -16,6 +20,8 @@ def _cached_data(data_json: str, csv_bytes: bytes | None):
     cfg = RunConfig.from_json(data_json).data
     if csv_bytes is None:
         return load_data(cfg)
+    from rnnlab.data.csv import series_from_table
+
     table = _cached_table(csv_bytes, cfg.decimal, cfg.thousands, cfg.date_column)  # parsed once
     return series_from_table(table, cfg.column, cfg.inputs, cfg.missing)
 
@@ -40,6 +46,8 @@ def current_data(cfg: RunConfig | None = None):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _cached_table(csv_bytes: bytes, decimal: str, thousands: str, date_column: str | None) -> CsvTable:
+    from rnnlab.data.csv import read_table
+
     return read_table(csv_bytes, decimal, thousands, date_column)
 
 

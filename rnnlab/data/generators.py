@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from rnnlab.data import PanelData, SeriesData
 from rnnlab.errors import ConfigError
@@ -53,6 +52,8 @@ def sales(length: int, rng: np.random.Generator, level_step: float, weekly: floa
     level = 100.0 + trend * t + np.cumsum(rng.normal(0.0, level_step, length))
     season = weekly * np.sin(2 * np.pi * t / 7) + yearly * np.sin(2 * np.pi * t / 365.25)
     y = level + season + rng.normal(0.0, noise, length)
+    import pandas as pd  # here, not at the top: the first page lists the generators without pandas
+
     dates = pd.date_range("2020-01-01", periods=length, freq="D")
     return SeriesData(values=y[:, None], names=["sales"], dates=dates, period=7)
 
