@@ -13,7 +13,7 @@ REFRESH_GRAD = 2.0  # the gradient charts change more slowly (probes are spaced 
 
 
 def buttons(job, snap) -> None:
-    running = snap is not None and not snap.finished
+    running = snap is not None and not snap.finished and not snap.scoring
     c = st.columns([1, 1, 1, 3])
     c[0].button("Train", icon=":material/play_arrow:", type="primary", disabled=running, key="train_button",
                 on_click=jobs.train_from_widgets)
@@ -49,7 +49,7 @@ def live_panel() -> None:
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
         state.rerun_page()  # full rerun: stop polling, show the verdict
-    if st.session_state.get("live_fast") and snap.elapsed >= state.FAST_FOR_S:
+    if st.session_state.get("live_fast") and snap.elapsed >= state.FAST_FOR_S and not snap.scoring:
         st.session_state.live_fast = False
         state.rerun_page()  # full rerun: redefine the fragments with the slower, cheaper interval
 
@@ -100,30 +100,40 @@ def first_step(job, snap):
     return snap
 
 
-def main() -> None:
-    st.title("Train")
-    lessons.banner("train")
+def head(job, snap) -> None:
+    """The run picker, the settings and the Train / Pause / Stop buttons."""
     runs.picker("train")
     with st.expander("Settings") if present.on() else st.container():  # presenting: folded away
         forms.settings_ui()
+    buttons(job, snap)
+
+
+def main() -> None:
+    st.title("Train")
+    lessons.banner("train")
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
-    buttons(job, snap)
     if job is None:
+        head(job, snap)
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
         show.slots()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         code.downloads("train")
         return
+    # Filled last, shown first: the page's ~20 widgets take 0.1-0.5 s to send on a busy server, and a
+    # new run's first loss point should not wait behind them (the browser keeps the old ones meanwhile).
+    top = st.container()
     if not snap.finished and st.session_state.get("live_job") != snap.job_id:
         snap = first_step(job, snap)  # the run's first page: its first loss point comes with it
     if not snap.finished:
         st.session_state.live_job = snap.job_id
-    fast = not snap.finished and snap.elapsed < state.FAST_FOR_S
+    fast = not snap.finished and (snap.elapsed < state.FAST_FOR_S or snap.scoring)  # scoring: the verdict is near
     st.session_state.live_fast = fast
     left, right = present.columns([3, 2])
     with left:
         st.fragment(run_every=None if snap.finished else (state.FAST_REFRESH_S if fast else state.LIVE_REFRESH_S))(live_panel)()
+    with top:
+        head(job, snap)
     with right:
         st.fragment(run_every=None if snap.finished else (state.FAST_REFRESH_S if fast else REFRESH_GRAD))(gradient_panel)()
     if snap.finished:
