@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rnnlab.errors import RnnlabError
 from rnnlab.result import RunResult
@@ -51,10 +51,12 @@ class Weights:
 
 @dataclass
 class Finished:
-    """Training ended: how, the run result and the trained weights."""
+    """Training ended: how, the run result, the trained weights and any ETS / Theta fit the child made
+    (the server keeps it for the next run on the same series: rnnlab.classical.known_fits)."""
     done: Done
     result: RunResult
     state: dict  # name -> numpy array
+    classical: dict = field(default_factory=dict)  # (training values hash, period) -> ClassicalFit
 
 
 @dataclass
@@ -68,7 +70,8 @@ FLUSH_S = 0.05
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
 LIVE_WEIGHTS_MAX = 2_000_000  # ... and only for models up to this many parameters (8 MB)
-PRELOAD = ["statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
+PRELOAD = ["rnnlab._forkserver_env",  # first, before numpy: one BLAS thread per child
+           "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
            "rnnlab._preload"]  # torch and the engine, imported and run once on the CPU (never CUDA)
 _ctx = None
 _ctx_lock = threading.Lock()
@@ -138,9 +141,12 @@ def exit_with_parent(server_pid: int, interval: float = PARENT_CHECK_S) -> None:
 
 
 def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads,
-               server_pid: int, start_from: dict | None = None) -> None:
-    """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train)."""
+               server_pid: int, start_from: dict | None = None, classical_fits: dict | None = None) -> None:
+    """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train).
+    classical_fits: the server's ETS / Theta fits (rnnlab.classical.known_fits)."""
     import torch
+
+    from rnnlab import classical
 
     from rnnlab.config import RunConfig
     from rnnlab.experiment import setup, train
@@ -168,12 +174,15 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
                                         for k, v in s.model.state_dict().items()}))
             shared = now
 
+    classical.remember(classical_fits or {})
+    had = set(classical.known_fits())  # the server's and the forkserver's warm-up fit
     try:
         s = setup(RunConfig.from_dict(config_dict), data, start_from=start_from)
         done, result = train(s, [on_event], control, probe_factory,
                              on_start=lambda total: conn.send(Started(total)))
         state = {k: v.detach().cpu().numpy() for k, v in s.model.state_dict().items()}
-        conn.send(Finished(done, result, state))
+        made = {k: v for k, v in classical.known_fits().items() if k not in had}
+        conn.send(Finished(done, result, state, made))
     except RnnlabError as e:
         conn.send(Failed(str(e)))
     except Exception as e:  # a bug: report it in one line, the server keeps running
@@ -200,6 +209,7 @@ class ProcessRunner:
 
     def run(self, job) -> None:
         """Train `job` (a TrainingJob) in a child; returns once the job has finished."""
+        from rnnlab import classical
         from rnnlab.experiment import setup
         from rnnlab.inputs import load_data
 
@@ -208,7 +218,7 @@ class ProcessRunner:
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=child_main, name=f"rnnlab-job-{job.id}", daemon=True,
                            args=(job.config.to_dict(), data, send, self.control, job.probe_factory,
-                                 self.cpu_threads, os.getpid(), job.start_from))
+                                 self.cpu_threads, os.getpid(), job.start_from, classical.known_fits()))
         start(proc)  # first: the child builds its own setup while this process builds its copy below
         self.child_pid = proc.pid
         send.close()
@@ -257,6 +267,9 @@ class ProcessRunner:
                 self._live = (msg.epoch, msg.state)
         elif isinstance(msg, Finished):
             import torch
+
+            from rnnlab import classical
+            classical.remember(msg.classical)
             s.model.load_state_dict({k: torch.as_tensor(v) for k, v in msg.state.items()})
             s.model.eval()
             progress.finish(msg.done.reason, msg.done.message, msg.result)

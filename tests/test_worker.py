@@ -1,6 +1,7 @@
 """The training forkserver's preload: it warms torch and the engine up by training on the CPU, and it
 must never touch CUDA (children could not use the GPU), leave a thread running or an OpenMP pool
 behind (a fork would inherit them)."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -60,3 +61,49 @@ def test_process_job_trains_after_the_warm_up(tiny_config, threads):
     from rnnlab.job import TrainingJob
     job = TrainingJob(tiny_config, mode="process", cpu_threads=threads).start()
     assert job.join(60) and job.snapshot().state == "completed"
+
+
+@pytest.mark.timeout(120)
+def test_a_child_gets_the_servers_ets_fit_and_sends_back_the_one_it_made(tiny_config, monkeypatch):
+    """The first run on a series fits ETS and Theta in its child and hands the fit to the server; the
+    next run on that series receives it and fits nothing: it sends no fit back, same baseline rows."""
+    from rnnlab import classical
+    from rnnlab.job import TrainingJob
+    tiny_config.data.generator, tiny_config.data.length, tiny_config.train.epochs = "sales", 500, 3
+    received = []
+    real = classical.remember
+    monkeypatch.setattr(classical, "remember", lambda fits: received.append(dict(fits)) or real(fits))
+    first = TrainingJob(tiny_config, mode="process").start()
+    assert first.join(60) and first.snapshot().state == "completed"
+    assert len(received) == 1 and len(received[0]) == 1  # the child's fit of this training part came back
+    (key, fit), = received[0].items()
+    assert key in classical.known_fits() and fit.ets is not None and fit.theta is not None
+    second = TrainingJob(tiny_config, mode="process").start()
+    assert second.join(60) and second.snapshot().state == "completed"
+    assert received[1] == {}  # it had the fit: nothing made, nothing sent
+    a, b = first.result.baselines, second.result.baselines
+    assert a["ets"] == b["ets"] and a["theta"] == b["theta"]
+
+
+def _blas_threads(conn) -> None:
+    import numpy as np
+    np.linalg.lstsq(np.random.default_rng(0).normal(size=(400, 20)), np.ones(400), rcond=None)
+    conn.send((len(os.listdir("/proc/self/task")), os.environ.get("OPENBLAS_NUM_THREADS")))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux's /proc")
+def test_training_children_run_numpy_on_one_blas_thread():
+    """A child forked by the training forkserver has one thread after a BLAS call: no OpenBLAS pool
+    competing with its torch threads (rnnlab/_forkserver_env.py)."""
+    from rnnlab import worker
+    ctx = worker.context()
+    receive, send = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_blas_threads, args=(send,))
+    p.start()
+    threads, env = receive.recv()
+    p.join(30)
+    if "OPENBLAS_NUM_THREADS" in os.environ:  # set by whoever runs the tests: theirs is kept
+        assert env == os.environ["OPENBLAS_NUM_THREADS"]
+    else:
+        assert env == "1" and threads == 1
