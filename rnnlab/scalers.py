@@ -34,10 +34,18 @@ def adf(y: np.ndarray, maxlag: int | None = None) -> tuple[float, int]:
     dy = np.diff(y)
     if len(dy) - maxlag < maxlag + 4:  # too short for any lag: the plain Dickey-Fuller test
         maxlag = 0
-    best = None
     m = len(dy) - maxlag  # the common sample: the last m differences
+    a, target = _df_design(y, dy, maxlag, m)
+    # The models for p = 0..maxlag are the design's leading 2 + p columns, so one QR gives every SSR:
+    # SSR(k columns) = SSR(all) + the squared parts of Q'y beyond k (one factorisation, not 22 fits).
+    q, _ = np.linalg.qr(a)
+    qty = q.T @ target
+    resid = target - q @ qty
+    tail = np.concatenate([np.cumsum((qty ** 2)[::-1])[::-1][1:], [0.0]])  # sum of qty[j]^2 for j >= k
+    best = None
     for p in range(maxlag + 1):
-        _, ssr, k = _df_fit(y, dy, p, m)
+        k = 2 + p
+        ssr = float(resid @ resid) + float(tail[k - 1])
         aic = m * np.log(ssr / m) + 2 * k if ssr > 0 else -np.inf
         if best is None or aic < best[0]:
             best = (aic, p)
@@ -46,11 +54,16 @@ def adf(y: np.ndarray, maxlag: int | None = None) -> tuple[float, int]:
     return t, p
 
 
-def _df_fit(y: np.ndarray, dy: np.ndarray, p: int, m: int) -> tuple[float, float, int]:
-    """OLS of the last m differences on [1, level, p lagged differences]: (t of level, SSR, columns)."""
+def _df_design(y: np.ndarray, dy: np.ndarray, p: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """[1, level, p lagged differences] and the target for the last m differences."""
     end = len(dy)
     cols = [np.ones(m), y[end - m:end]] + [dy[end - m - i:end - i] for i in range(1, p + 1)]
-    a, target = np.column_stack(cols), dy[end - m:]
+    return np.column_stack(cols), dy[end - m:]
+
+
+def _df_fit(y: np.ndarray, dy: np.ndarray, p: int, m: int) -> tuple[float, float, int]:
+    """OLS of the last m differences on [1, level, p lagged differences]: (t of level, SSR, columns)."""
+    a, target = _df_design(y, dy, p, m)
     coef, *_ = np.linalg.lstsq(a, target, rcond=None)
     resid = target - a @ coef
     ssr = float(resid @ resid)
