@@ -31,7 +31,7 @@ def headless(preset: str, epochs: int) -> float:
     out = subprocess.run([sys.executable, "-m", "rnnlab", "train", "--preset", preset, "--epochs", str(epochs),
                           "--device", "cpu", "--json"], capture_output=True, text=True, check=True).stdout
     r = json.loads(out)
-    return r.windows["train"] * r.epochs_run / r.train_seconds
+    return r["windows"]["train"] * r["epochs_run"] / r["train_seconds"]
 
 
 def in_app(cfg: RunConfig, refresh: float) -> float:
@@ -46,7 +46,7 @@ def in_app(cfg: RunConfig, refresh: float) -> float:
         redraws += 1
     r = job.result
     print(f"  in-app run: {redraws} redraws, {r.train_seconds:.2f} s")
-    return r.windows["train"] * r.epochs_run / r.train_seconds
+    return r["windows"]["train"] * r["epochs_run"] / r["train_seconds"]
 
 
 def in_browser(preset: str, epochs: int, diagnostics: bool = True) -> float:
