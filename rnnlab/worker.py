@@ -147,7 +147,6 @@ def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_fac
     import torch
 
     from rnnlab import classical
-
     from rnnlab.config import RunConfig
     from rnnlab.experiment import setup, train
 

@@ -26,12 +26,13 @@ WARM_UP_WAIT_S = 10.0  # the warm-up loads torch after at most this long even if
 
 @st.cache_resource
 def warm_up_torch() -> list[threading.Thread]:
-    """Once per server, in the background: start the training forkserver (its process imports
-    torch, a few seconds), so the first Train click is fast; and, once the first page is drawn,
-    import torch and the model code in this process too (a run's parent side and the Train,
-    Predict and Inspect pages need them). The first page itself imports none of them
-    (tests/test_structure.py::test_first_page_imports_no_torch); the two imports run in two
-    processes at once."""
+    """Once per server, in the background, once the first page is drawn: start the training
+    forkserver (its process imports torch and the engine and trains once, ~6 s of CPU), so Train
+    clicks are fast; and import torch and the model code in this process too (a run's parent side
+    and the Train, Predict and Inspect pages need them). The first page itself imports none of them
+    (tests/test_structure.py::test_first_page_imports_no_torch), and does not share the CPU with
+    them: started with the first page's script, the forkserver made that page 1-2 s slower on 2
+    cores. The two imports run in two processes at once."""
     threads = [threading.Thread(target=_start_forkserver, name="rnnlab-warm-up", daemon=True),
                threading.Thread(target=_import_torch, name="rnnlab-import-torch", daemon=True)]
     for t in threads:
