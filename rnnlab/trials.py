@@ -138,6 +138,38 @@ def table(rows: list[TrialRow], n_val_windows: int = 10_000) -> list[dict]:
 
 # where trials are scored ----------------------------------------------------------------------
 
+def best_line(best: TrialRow, persistence: float | None = None) -> str:
+    """The best trial in one line (markdown): number, validation MSE, persistence's, its settings."""
+    params = ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in best.params.items())
+    versus = f" (persistence: {persistence:.5g})" if persistence is not None else ""
+    return f"**Best so far:** trial {best.number}, validation MSE {best.value:.5g}{versus} — {params}"
+
+
+def outcome_note(best: TrialRow, persistence: float) -> tuple[str, str] | None:
+    """(level, sentence) once a search is over and its best trial did not beat persistence: said
+    aloud, since the tuned network will then not beat it on the test part either; None otherwise."""
+    if best.alpha is not None and best.alpha < 1:
+        return "info", (f"The best trial lost to repeating the last value on validation and is scored after its "
+                        f"shrink toward it (α {best.alpha:.2f}; 0 repeats the last value): expect about "
+                        "persistence's accuracy. On a series like this, persistence may simply be the best forecast.")
+    if best.value >= persistence:
+        return "warning", ("No trial beat repeating the last value on the validation windows: expect the tuned "
+                           "network to lose to persistence on the test part too. On a series like this, "
+                           "persistence may simply be the best forecast.")
+    return None
+
+
+def judging_line(n_origins: int, n_val_windows: int, n_trials: int) -> str:
+    """How trials are scored and judged, in words, for the Tune page."""
+    blocks = (f"The validation part is short, so every trial is also trained and scored at {n_origins - 1} "
+              f"earlier origin(s), the blocks just before it (the test part stays unseen); its validation MSE "
+              f"is the mean over {n_origins} blocks. ") if n_origins > 1 else ""
+    return blocks + (f"{n_val_windows} validation windows. A trial replaces the best so far only with a "
+                     f"validation MSE at least {MARGIN:.0%} lower that is also lower window by window by "
+                     f"{z_needed(n_trials):.1f} standard errors now (the bar rises with the number of trials: "
+                     "the luckiest of many scores low by chance).")
+
+
 def lookback_choices(cfg: RunConfig, data) -> tuple[int, ...]:
     """Half, the same and twice the suggested lookback (the configured one for a panel: fixed)."""
     if isinstance(data, PanelData):

@@ -227,3 +227,21 @@ def test_a_trial_whose_scoring_fails_is_a_failed_row_and_the_search_goes_on(monk
     rows = t.snapshot().trials
     assert rows[0].state == "failed" and "RuntimeError: CUDA out of memory" in rows[0].message
     assert all(r.state != "running" for r in rows) and any(r.state == "complete" for r in rows[1:])
+
+
+def test_the_tune_pages_sentences_come_from_the_engine():
+    """The best trial's line (shared by a search and a watched study), the note once a search is over,
+    and how trials are judged."""
+    from rnnlab.trials import MARGIN, best_line, judging_line, outcome_note, z_needed
+    best = TrialRow(3, {"cell": "gru", "lr": 0.003}, "complete", 0.5)
+    assert best_line(best, 0.8) == "**Best so far:** trial 3, validation MSE 0.5 (persistence: 0.8) — cell gru, lr 0.003"
+    assert best_line(best) == "**Best so far:** trial 3, validation MSE 0.5 — cell gru, lr 0.003"
+    assert outcome_note(best, 0.8) is None  # it beat persistence: nothing to warn about
+    level, text = outcome_note(best, 0.4)
+    assert level == "warning" and "No trial beat repeating the last value" in text
+    best.alpha = 0.3  # lost, then shrunk toward persistence: scored as such, said differently
+    level, text = outcome_note(best, 0.4)
+    assert level == "info" and "α 0.30" in text
+    one, three = judging_line(1, 24, 5), judging_line(3, 24, 5)
+    assert one.startswith("24 validation windows") and f"{MARGIN:.0%} lower" in one and f"{z_needed(5):.1f}" in one
+    assert three.startswith("The validation part is short") and "2 earlier origin(s)" in three

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.trials import MARGIN, best_so_far, table, z_needed
+from rnnlab.trials import MARGIN, best_line, best_so_far, judging_line, outcome_note, table
 from rnnlab.tune import MIN_BUDGET_S, Tuner
 from ui import jobs, runs, show, state
 
@@ -47,27 +47,11 @@ def live() -> None:
                 text=f"{snap.state} · {len(snap.trials)} trials · {snap.elapsed:.0f} of {snap.budget:.0f} s"
                      + (f" · ETA {snap.eta:.0f} s" if snap.state == "running" else ""))
     if snap.best is not None:
-        st.markdown(f"**Best so far:** trial {snap.best.number}, validation MSE {snap.best.value:.5g} "
-                    f"(persistence: {snap.persistence:.5g}) — "
-                    + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in snap.best.params.items()))
-        shrunk = snap.best.alpha is not None and snap.best.alpha < 1
-        if snap.state != "running" and snap.best.value >= snap.persistence and not shrunk:
-            st.warning("No trial beat repeating the last value on the validation windows: expect the tuned "
-                       "network to lose to persistence on the test part too. On a series like this, persistence "
-                       "may simply be the best forecast.")
-        elif snap.state != "running" and shrunk:
-            st.info(f"The best trial lost to repeating the last value on validation and is scored after its "
-                    f"shrink toward it (α {snap.best.alpha:.2f}; 0 repeats the last value): expect about "
-                    "persistence's accuracy. On a series like this, persistence may simply be the best "
-                    "forecast.")
-    blocks = (f"The validation part is short, so every trial is also trained and scored at {len(tuner.origins) - 1} "
-              f"earlier origin(s), the blocks just before it (the test part stays unseen); its validation MSE is the "
-              f"mean over {len(tuner.origins)} blocks. ") if len(tuner.origins) > 1 else ""
-    bar = z_needed(len(snap.trials))
-    st.caption(blocks + f"{tuner.n_val_windows} validation windows. A trial replaces the best so far only "
-                        f"with a validation MSE at least {MARGIN:.0%} lower that is also lower window by "
-                        f"window by {bar:.1f} standard errors now (the bar rises with the number of trials: "
-                        "the luckiest of many scores low by chance).")
+        st.markdown(best_line(snap.best, snap.persistence))
+        note = outcome_note(snap.best, snap.persistence) if snap.state != "running" else None
+        if note is not None:
+            (st.warning if note[0] == "warning" else st.info)(note[1])
+    st.caption(judging_line(len(tuner.origins), tuner.n_val_windows, len(snap.trials)))
     st.plotly_chart(plots.tune_figure(snap.trials, best_so_far(snap.trials, tuner.n_val_windows),
                                        snap.persistence), key="tune_chart")
     st.dataframe(pd.DataFrame(table(snap.trials, tuner.n_val_windows)), hide_index=True, height=260,
@@ -113,8 +97,7 @@ def watch_ui() -> None:
                 text=f"{view.name}: {view.state} · {len(view.trials)} trials from {view.workers} worker(s)"
                      + (f" · {view.elapsed:.0f} of {view.budget:.0f} s" if view.budget else ""))
     if view.best is not None:
-        st.markdown(f"**Best so far:** trial {view.best.number}, validation MSE {view.best.value:.5g} — "
-                    + ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in view.best.params.items()))
+        st.markdown(best_line(view.best))
     st.plotly_chart(plots.tune_figure(view.trials, best_so_far(view.trials, view.n_val_windows), view.persistence),
                     key="watch_chart")
     st.dataframe(pd.DataFrame(table(view.trials, view.n_val_windows)), hide_index=True, height=260)
