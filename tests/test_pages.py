@@ -312,3 +312,16 @@ def test_data_page_refuses_too_many_input_columns(app):
     app.multiselect(key="w_data_inputs").set_value(names[1:]).run()
     assert not app.exception
     assert any("number of input columns must be between 0 and 64 (got 65)" in e.value for e in app.error)
+
+
+def test_the_sidebar_run_line_names_no_number_that_goes_stale():
+    """On Train the sidebar is not refreshed (the live panel is): its line says where the progress is
+    instead of a percentage frozen at the last full rerun; elsewhere it gives the numbers."""
+    from rnnlab.progress import Snapshot
+    from ui.sidebar import status_line
+    running = Snapshot(1, "running", "", 63, 8400, 3, 400, 2.0, 755.0)
+    assert status_line(running) == "training 1% (epoch 3/400)"
+    assert status_line(running, frozen=True) == "training (the progress is on this page)"
+    scoring = Snapshot(1, "running", "", 63, 8400, 3, 400, 2.0, 755.0, ending="stopped")
+    assert status_line(scoring, frozen=True) == status_line(scoring) == "scoring on the test part"
+    assert status_line(None) == "idle"

@@ -17,10 +17,16 @@ def data_line(cfg, data) -> str:
     return f"{src} · {len(data.values):,} points · lookback {cfg.data.lookback}"
 
 
-def status_line(snap) -> str:
+def status_line(snap, frozen: bool = False) -> str:
+    """The session's run in a few words. frozen: the line is not refreshed (on Train, whose live
+    panel shows the progress), so it names no number that would go stale beside the live one."""
     if snap is None:
         return "idle"
+    if snap.scoring:
+        return "scoring on the test part"
     if snap.state == "running":
+        if frozen:
+            return "training (the progress is on this page)"
         return f"training {snap.progress:.0%} (epoch {snap.epoch}/{snap.epochs})"
     if snap.state == "queued":
         return "queued: waiting for a free training slot"
@@ -52,13 +58,13 @@ def render(slots: dict, poll: bool = True) -> None:
         tuner = st.session_state.get("tune")  # any run of this session, shown or not, and any search's
         live = runs.book().training() or (tuner is not None and tuner.snapshot().state == "running")
         with slots["status"]:
-            st.fragment(run_every=state.SIDEBAR_REFRESH_S if live and poll else None)(_status)()
+            st.fragment(run_every=state.SIDEBAR_REFRESH_S if live and poll else None)(_status)(not poll)
         present.toggle_ui()
         links.share_ui()
 
 
-def _status() -> None:
+def _status(frozen: bool = False) -> None:
     jobs.heartbeat()
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
-    st.caption(f"**Run:** {status_line(snap)}")
+    st.caption(f"**Run:** {status_line(snap, frozen)}")
