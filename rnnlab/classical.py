@@ -83,11 +83,17 @@ def fit_classical(train: np.ndarray, period: int | None) -> ClassicalFit:
                 return _cache[key]
         fit = _fit(train, period)
         with _lock:
-            _cache[key] = fit
-            while len(_cache) > MAX_CACHED:
-                del _cache[next(iter(_cache))]
+            _keep(key, fit)
             _lock_for.pop(key, None)
         return fit
+
+
+def _keep(key: tuple, fit: ClassicalFit) -> None:
+    """Cache a fit as the newest, dropping the oldest past MAX_CACHED (call under _lock)."""
+    _cache.pop(key, None)
+    _cache[key] = fit
+    while len(_cache) > MAX_CACHED:
+        del _cache[next(iter(_cache))]
 
 
 def known_fits() -> dict[tuple, ClassicalFit]:
@@ -102,10 +108,7 @@ def remember(fits: dict[tuple, ClassicalFit]) -> None:
     """Add fits made elsewhere (another process) to this process's cache."""
     with _lock:
         for key, fit in fits.items():
-            _cache.pop(key, None)
-            _cache[key] = fit
-        while len(_cache) > MAX_CACHED:
-            del _cache[next(iter(_cache))]
+            _keep(key, fit)
 
 
 def prefetch(train: np.ndarray, period: int | None) -> threading.Thread:

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from rnnlab.config import RACE_CELLS, RunConfig
 from rnnlab.plots import _layout, log_axis, loss_units
-from rnnlab.report import BASELINE_NAMES, best_baseline
+from rnnlab.report import BASELINE_NAMES
 from rnnlab.result import RunResult
 
 RACE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
@@ -36,7 +36,7 @@ def scoreboard_alert(results: dict[str, RunResult | None]) -> tuple[list[dict], 
     rows, scored = [], {}
     for name, r in results.items():
         mae = None if r is None else r.mae
-        base_name, base = best_baseline(r) if r is not None else (None, None)
+        base_name, base = r.best_baseline() if r is not None else (None, None)
         rows.append({"run": name, "test MAE": mae, "test RMSE": None if r is None else r.test.get("rmse"),
                      "best baseline": BASELINE_NAMES.get(base_name, base_name) if base_name else None,
                      "baseline MAE": base})

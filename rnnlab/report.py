@@ -43,11 +43,6 @@ class Verdict:
         return {"level": self.level, "text": self.line, "best_baseline": self.best}
 
 
-def best_baseline(result: RunResult) -> tuple[str | None, float | None]:
-    """(name, MAE) of the baseline with the lowest finite test MAE: RunResult.best_baseline."""
-    return result.best_baseline()
-
-
 
 def verdict(result: RunResult) -> Verdict:
     """Green only when the model beats every baseline (classical ones included) on test MAE;
@@ -62,7 +57,7 @@ def verdict(result: RunResult) -> Verdict:
 def _verdict(result: RunResult) -> Verdict:
     model = result.mae
     n = result.test.get("n", 0)
-    name, best = best_baseline(result)
+    name, best = result.best_baseline()
     if model is None or not np.isfinite(model):
         return Verdict("bad", "The model produced no finite predictions, so it has no test score.",
                        "Lower the learning rate or turn on gradient clipping.", name)

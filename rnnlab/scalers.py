@@ -41,11 +41,12 @@ def adf(y: np.ndarray, maxlag: int | None = None) -> tuple[float, int]:
     q, _ = np.linalg.qr(a)
     qty = q.T @ target
     resid = target - q @ qty
-    tail = np.concatenate([np.cumsum((qty ** 2)[::-1])[::-1][1:], [0.0]])  # sum of qty[j]^2 for j >= k
+    beyond = np.append(np.cumsum(qty[::-1] ** 2)[::-1], 0.0)  # beyond[k]: sum of qty[j]^2 for j >= k
+    full = float(resid @ resid)
     best = None
     for p in range(maxlag + 1):
         k = 2 + p
-        ssr = float(resid @ resid) + float(tail[k - 1])
+        ssr = full + float(beyond[k])
         aic = m * np.log(ssr / m) + 2 * k if ssr > 0 else -np.inf
         if best is None or aic < best[0]:
             best = (aic, p)

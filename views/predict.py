@@ -139,9 +139,9 @@ def main() -> None:
         st.caption("No prediction interval (Interval off on Train).")
     metrics_ui(result)
     horizon_ui(result)
+    x_title = "sample" if s.prep.panel else ("date" if x_col == "date" else "time step")
     st.plotly_chart(plots.residual_figure(test[x_col].to_numpy(), (test["true"] - test["predicted"]).to_numpy(),
-                                          x_title="sample" if s.prep.panel else {"t": "time step"}.get(x_col, x_col)),
-                    key="residuals")
+                                          x_title=x_title), key="residuals")
     forecast_ui(job, s)
     code.run_downloads(job, frame, table)
     code.downloads("predict", finished_only=True)
