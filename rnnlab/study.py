@@ -76,15 +76,25 @@ def shared_deadline(study, budget: float) -> float:
     return float(deadline)
 
 
-def reap(study) -> int:
-    """Trials left running by a dead worker of this machine are marked failed (a journal file has no
-    heartbeats; RDB storages also fail them after GRACE_S). Returns how many."""
+def reap(study, now: float | None = None) -> int:
+    """Trials left running by a dead worker are marked failed. Returns how many.
+
+    - labelled with a worker of this machine whose process is gone: at once;
+    - with no worker label and started over GRACE_S ago: a live worker labels its trial first thing
+      (rnnlab/tune.py), so such a trial's worker died between creating and labelling it.
+    A journal file has no heartbeats, so this is all that ends its dead trials; RDB storages also fail
+    any trial whose heartbeat stops for GRACE_S (other machines' workers included)."""
     from optuna.trial import TrialState
-    host = socket.gethostname()
+    host, now = socket.gethostname(), time.time() if now is None else now
     n = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        w_host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
-        if w_host == host and pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+        worker = t.user_attrs.get("worker")
+        w_host, _, pid = str(worker or "").rpartition(":")
+        if worker is None:
+            dead = t.datetime_start is not None and now - t.datetime_start.timestamp() > GRACE_S
+        else:
+            dead = w_host == host and pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid))
+        if dead:
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             n += 1
     return n

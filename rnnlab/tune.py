@@ -174,14 +174,14 @@ class Tuner:
                 "every_step": False if self.panel else b.train.loss != "last", "highway": b.model.highway}
 
     def _objective(self, trial) -> float:
-
+        if self.study is not None:  # labelled first: a trial without a worker is taken for a dead one's (study.reap)
+            from rnnlab import study
+            trial.set_user_attr("worker", study.WORKER)
         params = self._params(trial)
         row = TrialRow(trial.number, params)
         with self._lock:
             self._rows.append(row)
         if self.study is not None:
-            from rnnlab import study
-            trial.set_user_attr("worker", study.WORKER)
             try:
                 return self._search(trial, row)
             finally:
@@ -304,6 +304,9 @@ class Tuner:
                                         pruner=pruner)
 
         def enough(study_, _trial) -> None:
+            if self.study is not None:
+                from rnnlab.study import reap
+                reap(study_)  # a worker that died meanwhile: its trial is failed, not left running
             total = len(study_.get_trials(deepcopy=False)) if self.study is not None else 0
             if self._stop.is_set() or time.perf_counter() - self._started >= self.budget or (
                     self.max_trials is not None and total >= self.max_trials):

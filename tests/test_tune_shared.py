@@ -51,7 +51,12 @@ def test_a_killed_workers_study_is_resumed_by_another_process(tmp_path):
             return TrialState.COMPLETE in states and TrialState.RUNNING in states  # killed inside a trial
         except Exception:  # noqa: BLE001 - the worker is still creating the study
             return False
-    wait_until(one_complete, timeout=60, what="a complete trial and a running one", every=0.2)
+    for _ in range(50):  # frozen, then checked: killed inside a trial it has labelled as its own
+        wait_until(one_complete, timeout=60, what="a complete trial and a running one", every=0.2)
+        first.send_signal(signal.SIGSTOP)
+        if any(t.state == TrialState.RUNNING and "worker" in t.user_attrs for t in trials(url)):
+            break
+        first.send_signal(signal.SIGCONT)
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     before = trials(url)
@@ -63,6 +68,31 @@ def test_a_killed_workers_study_is_resumed_by_another_process(tmp_path):
     assert len(after) > len(before) and not any(t.state == TrialState.RUNNING for t in after)
     assert json.loads(out)["tune"]["workers"] == 2
     assert all(a.number == b.number for a, b in zip(before, after))  # the old trials kept their places
+
+
+def test_reap_fails_a_dead_workers_trials_and_unlabelled_old_ones_only(tmp_path):
+    """A trial labelled with a gone process of this machine is failed at once; one with no label only
+    once it is older than GRACE_S (its worker died before labelling it); the others stay running."""
+    import optuna
+    from optuna.trial import TrialState
+    from rnnlab import study as shared
+    s = optuna.create_study(study_name="shared", storage=shared.storage(f"journal:{tmp_path}/t.log"))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    labels = {"dead": f"{shared.socket.gethostname()}:{gone.pid}", "me": shared.WORKER,
+              "elsewhere": f"another-host:{gone.pid}", "unlabelled": None}
+    ids = {}
+    for name, worker in labels.items():
+        t = s.ask()
+        if worker is not None:
+            t.set_user_attr("worker", worker)
+        ids[name] = t._trial_id
+    started = max(t.datetime_start.timestamp() for t in s.get_trials())
+    assert shared.reap(s, now=started + 1) == 1  # the dead worker's; the unlabelled one is young
+    assert shared.reap(s, now=started + shared.GRACE_S + 1) == 1  # now the unlabelled one is old
+    states = {name: s._storage.get_trial(i).state for name, i in ids.items()}
+    assert states == {"dead": TrialState.FAIL, "me": TrialState.RUNNING, "elsewhere": TrialState.RUNNING,
+                      "unlabelled": TrialState.FAIL}
 
 
 @pytest.mark.slow
