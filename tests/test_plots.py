@@ -86,3 +86,31 @@ def test_the_cut_template_looks_like_plotly_white_on_every_part_a_2d_chart_reads
     fig = plots.loss_figure([{"epoch": 1, "train_loss": 1.0, "val_loss": 2.0}], [1, 2], [1.0, 0.5])
     assert fig.layout.template.layout.plot_bgcolor == "white"
     assert fig.layout.template.layout.xaxis.gridcolor == full["layout"]["xaxis"]["gridcolor"]
+
+
+def test_validating_a_figure_again_changes_nothing():
+    """_layout skips Plotly's validation of the layout it builds: every kind of figure must come out
+    the same when Plotly validates it (a wrong property name or value would raise or change here)."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from rnnlab import compare
+    r = np.random.default_rng(0)
+    hist = [{"epoch": i + 1, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1)} for i in range(5)]
+    figs = [plots.series_figure(r.normal(size=300), train_end=200, val_end=250),
+            plots.panel_figure(r.normal(size=(20, 10, 1)), r.normal(size=(20, 1))),
+            plots.loss_figure(hist, list(range(1, 50)), list(r.random(49)), 10, 0.5, "minmax"),
+            plots.grad_norm_figure(list(range(1, 50)), list(r.random(49)), 1.0),
+            plots.prediction_figure(np.arange(60), r.normal(size=60), {"model": r.normal(size=60)}, 30, 45,
+                                    band=(r.normal(size=60) - 1, r.normal(size=60) + 1)),
+            plots.horizon_figure({"model": [{"step": 1, "mae": 1.0}, {"step": 2, "mae": 1.2}]}),
+            plots.residual_figure(np.arange(50), r.normal(size=50)),
+            plots.forecast_figure(r.normal(size=50), r.normal(size=10), halfwidth=np.ones(10)),
+            pi.hidden_heatmap(r.normal(size=(30, 1)), r.normal(size=(30, 8))),
+            pi.gate_heatmaps({k: r.random((30, 8)) for k in "ifgo"}, r.normal(size=(30, 8))),
+            pi.grad_over_time(r.random(50)), pi.grad_history_heatmap([1, 2], [r.random(50), r.random(50)]),
+            pi.connectivity_figure(r.random(20)), pi.spectrum_figure([1, 2], [{"l0": 1.0}, {"l0": 1.1}]),
+            compare.compare_loss_figure({"lstm": hist, "gru": hist}), compare.compare_grad_figure({"lstm": r.random(20)})]
+    for fig in figs:
+        assert json.loads(go.Figure(fig.to_dict()).to_json()) == json.loads(fig.to_json()), fig.layout.title.text
