@@ -1,4 +1,4 @@
-"""Imported once by the training forkserver (rnnlab.worker), so every forked job starts warm.
+"""Imported once by the training forkserver (rnnlab.forkserver), so every forked job starts warm.
 
 Two things, both paid once here instead of in every child:
 - the imports (torch, torch._dynamo, which the first optimizer step imports lazily, ~0.8 s; the
@@ -27,6 +27,7 @@ import torch.optim  # noqa: F401
 
 import rnnlab.diagnostics  # noqa: F401
 import rnnlab.experiment  # noqa: F401
+import rnnlab.worker  # noqa: F401 (child_main: what every child runs, a standby's target by name)
 
 
 

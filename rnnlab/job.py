@@ -48,6 +48,9 @@ class ThreadRunner:
                              on_start=lambda total: p.begin(s, total, self.control.paused))
         p.finish(done.reason, done.message, result)
 
+    def discard(self) -> None:
+        """Nothing to release: the job will not run."""
+
     def live_model(self, progress: Progress):
         """The model being trained itself (read while it changes)."""
         return progress.history[-1]["epoch"], progress.setup.model
@@ -139,6 +142,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         if self.slots is not None and not self.slots.acquire(self.control, ticket=self):
+            self.runner.discard()
             self.progress.finish("stopped", "stopped before a training slot was free")
             return
         try:

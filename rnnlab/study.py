@@ -25,7 +25,7 @@ import numpy as np
 
 from rnnlab.errors import ConfigError
 from rnnlab.trials import TrialRow, pick_best
-from rnnlab.worker import alive
+from rnnlab.forkserver import alive
 
 OPEN_TRIES = 8  # attempts to open the study while other workers create it
 HEARTBEAT_S, GRACE_S = 5, 20  # RDB storages: a running trial without a heartbeat this long is failed

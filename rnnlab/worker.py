@@ -5,8 +5,9 @@ of a TrainingJob), which owns the message protocol below, the stop grace period 
 
 A thread in the server process shares one GIL with Streamlit: measured in headless Chromium on 2
 cores, a thread-based job trained at 0.64x the CLI's speed; a child process (here) is not slowed
-by the server at all. Children come from a `forkserver` that has imported torch once, so a new
-job starts in tens of milliseconds and never inherits the server's threads or CUDA state.
+by the server at all. Children come from a `forkserver` that has imported torch and trained once,
+often as a standby child forked ahead of the job (rnnlab/forkserver.py), so a new job starts in
+milliseconds and never inherits the server's threads or CUDA state.
 
 Events travel back through a pipe in small batches (at most every 50 ms, and at each epoch end,
 probe and the final Done); the trained weights come back as numpy arrays with the result.
@@ -15,16 +16,15 @@ from __future__ import annotations
 
 import copy
 import math
-import multiprocessing as mp
 import os
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 
 from rnnlab.errors import RnnlabError
+from rnnlab.events import Done, EpochEnd, Probe
+from rnnlab.forkserver import ProcessControl, context, exit_with_parent, start, take_standby
 from rnnlab.result import RunResult
-from rnnlab.events import Control, Done, EpochEnd, Probe
 
 STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
 KILL_GRACE_S = 2.0  # after SIGTERM, this long before SIGKILL
@@ -67,97 +67,25 @@ class Failed:
 
 Message = Events | Started | Weights | Finished | Failed
 FLUSH_S = 0.05
-PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 LIVE_WEIGHTS_EVERY_S = 1.0  # epoch-end weights go to the server at most this often ...
 LIVE_WEIGHTS_MAX = 2_000_000  # ... and only for models up to this many parameters (8 MB)
-PRELOAD = ["rnnlab._forkserver_env",  # first, before numpy: one BLAS thread per child
-           "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
-           "rnnlab._preload"]  # torch and the engine, imported and run once on the CPU (never CUDA)
-_ctx = None
-_ctx_lock = threading.Lock()
-
-
-def context():
-    """The forkserver context, preloading torch and the engine (started on first use)."""
-    global _ctx
-    with _ctx_lock:
-        if _ctx is None:
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(PRELOAD)
-            _ctx = ctx
-        return _ctx
-
-
-def start(process) -> None:
-    """Start a child. It re-imports the server's main module (app.py) as __mp_main__, which does
-    nothing there: app.py keeps all its work under `if __name__ == "__main__"`."""
-    process.start()
-
-
-def _noop() -> None:
-    """Nothing: starting one child is what starts the forkserver (and its preload)."""
-
-
-def warm_up() -> None:
-    """Start the forkserver now (a couple of seconds: it imports torch) rather than on the first click."""
-    p = context().Process(target=_noop, daemon=True)
-    start(p)
-    p.join()
-
-
-class ProcessControl(Control):
-    """Control whose stop / pause flags are shared with a child process."""
-
-    def __init__(self) -> None:
-        ctx = context()
-        self._stop = ctx.Event()
-        self._running = ctx.Event()
-        self._running.set()
-
-
-def alive(pid: int) -> bool:
-    """Whether a process with this id exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def exit_with_parent(server_pid: int, interval: float = PARENT_CHECK_S) -> None:
-    """End this child when the server that asked for it is gone, or the forkserver died (orphaned:
-    our parent process changed), whatever the loop is doing, paused or inside a long step."""
-    ppid = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            if os.getppid() != ppid or not alive(server_pid):
-                os._exit(0)
-
-    threading.Thread(target=watch, name="rnnlab-parent-watch", daemon=True).start()
-
-
-def child_main(config_dict: dict, data, conn, control: ProcessControl, probe_factory, cpu_threads,
-               server_pid: int, start_from: dict | None = None, classical_fits: dict | None = None) -> None:
+def child_main(conn, control: ProcessControl, server_pid: int | None, config_dict: dict, data, probe_factory,
+               cpu_threads, start_from: dict | None = None, classical_fits: dict | None = None) -> None:
     """Runs in the child: the same recipe as everywhere (experiment.setup and experiment.train).
-    classical_fits: the server's ETS / Theta fits (rnnlab.classical.known_fits)."""
+    server_pid: the server, watched (None: a standby child watches it already); classical_fits: the
+    server's ETS / Theta fits (rnnlab.classical.known_fits)."""
     import torch
 
     from rnnlab import classical
     from rnnlab.config import RunConfig
     from rnnlab.experiment import setup, train
 
-    exit_with_parent(server_pid)
+    if server_pid is not None:
+        exit_with_parent(server_pid)
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
     buf: list = []
-    last = -math.inf  # the first event goes out at once: the page's first point
-
-    shared = 0.0
-    s = None
+    last, shared, s = -math.inf, 0.0, None  # -inf: the first event goes out at once (the page's first point)
 
     def on_event(e) -> None:
         nonlocal buf, last, shared
@@ -200,7 +128,8 @@ class ProcessRunner:
                  pause_limit: float = PAUSE_LIMIT_S) -> None:
         self.cpu_threads = cpu_threads  # None: torch's own choice in the child
         self.stop_grace, self.pause_limit = stop_grace, pause_limit
-        self.control = ProcessControl()
+        self._standby = take_standby()  # a child forked ahead, with its own flags; else forked in run()
+        self.control = self._standby.control if self._standby is not None else ProcessControl()
         self.child_pid: int | None = None
         self._ended_by_us = False  # the child was terminated or killed after the stop grace
         self._live: tuple[int, dict] | None = None  # (epoch, weights) the child sent last
@@ -213,14 +142,22 @@ class ProcessRunner:
         from rnnlab.inputs import load_data
 
         data = job.data if job.data is not None else load_data(job.config.data)
-        ctx = context()
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=child_main, name=f"rnnlab-job-{job.id}", daemon=True,
-                           args=(job.config.to_dict(), data, send, self.control, job.probe_factory,
-                                 self.cpu_threads, os.getpid(), job.start_from, classical.known_fits()))
-        start(proc)  # first: the child builds its own setup while this process builds its copy below
+        work = (job.config.to_dict(), data, job.probe_factory, self.cpu_threads, job.start_from,
+                classical.known_fits())
+        # first: the child builds its own setup while this process builds its copy below
+        sb, self._standby = self._standby, None
+        if sb is not None and sb.give(child_main, None, *work):
+            proc, receive = sb.proc, sb.receive
+        else:  # no standby, or it died: fork one now (the flags are Events, inherited at its start)
+            if sb is not None:
+                sb.close()
+            ctx = context()
+            receive, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=child_main, name=f"rnnlab-job-{job.id}", daemon=True,
+                               args=(send, self.control, os.getpid(), *work))
+            start(proc)
+            send.close()
         self.child_pid = proc.pid
-        send.close()
         try:
             # the parent's copy: data parts for charts, the model that receives the trained weights
             s = setup(job.config, data, place_tensors=False, start_from=job.start_from)  # checks the weights fit
@@ -241,6 +178,12 @@ class ProcessRunner:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
+
+    def discard(self) -> None:
+        """The job will not run (stopped while queued): its standby child, if any, exits."""
+        sb, self._standby = self._standby, None
+        if sb is not None:
+            sb.close()
 
     def _listen(self, job, proc, receive, s) -> None:
         """Messages until the child has finished, failed, died or been ended."""

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from rnnlab.worker import PRELOAD
+from rnnlab.forkserver import PRELOAD
 
 # Pretend a GPU exists, and make every call that would create a CUDA context raise.
 TRAPS = textwrap.dedent("""
@@ -96,8 +96,8 @@ def _blas_threads(conn) -> None:
 def test_training_children_run_numpy_on_one_blas_thread():
     """A child forked by the training forkserver has one thread after a BLAS call: no OpenBLAS pool
     competing with its torch threads (rnnlab/_forkserver_env.py)."""
-    from rnnlab import worker
-    ctx = worker.context()
+    from rnnlab import forkserver
+    ctx = forkserver.context()
     receive, send = ctx.Pipe(duplex=False)
     p = ctx.Process(target=_blas_threads, args=(send,))
     p.start()
@@ -107,3 +107,71 @@ def test_training_children_run_numpy_on_one_blas_thread():
         assert env == os.environ["OPENBLAS_NUM_THREADS"]
     else:
         assert env == "1" and threads == 1
+
+
+@pytest.fixture
+def standby(monkeypatch):
+    """The app's standby child kept ready (forkserver.warm_up(standby=True)); the module's state restored."""
+    from rnnlab import forkserver
+    monkeypatch.setattr(forkserver, "STANDBY_REFILL_S", 0.0)
+    forkserver.warm_up(standby=True)
+    yield forkserver
+    forkserver._keep_standby = False
+    sb = forkserver.take_standby()
+    if sb is not None:
+        sb.close()
+
+
+def _wait_for_standby(forkserver, not_pid=None):
+    import time
+    for _ in range(300):
+        sb = forkserver._standby
+        if sb is not None and sb.alive() and sb.proc.pid != not_pid:
+            return sb
+        time.sleep(0.05)
+    raise AssertionError("no standby child was forked")
+
+
+@pytest.mark.timeout(180)
+def test_a_job_trains_in_the_standby_child_stops_there_and_the_next_standby_follows(tiny_config, standby):
+    """The job takes the child forked ahead (its pid, its stop flag), trains the same numbers as a
+    freshly forked child, and another standby is forked after it."""
+    import time
+    from rnnlab.job import TrainingJob
+    ready = _wait_for_standby(standby)
+    job = TrainingJob(tiny_config, mode="process", cpu_threads=1).start()
+    assert job.join(60) and job.snapshot().state == "completed"
+    assert job.child_pid == ready.proc.pid
+    nxt = _wait_for_standby(standby, not_pid=ready.proc.pid)
+    standby._keep_standby, standby._standby = False, None  # the same run in a freshly forked child
+    fresh = TrainingJob(tiny_config, mode="process", cpu_threads=1).start()
+    assert fresh.join(60) and fresh.child_pid not in (ready.proc.pid, nxt.proc.pid)
+    assert fresh.result.test == job.result.test and fresh.result.history[-1]["train_loss"] == job.result.history[-1]["train_loss"]
+    standby._keep_standby, standby._standby = True, nxt
+    tiny_config.train.epochs = 10_000
+    long = TrainingJob(tiny_config, mode="process", cpu_threads=1).start()
+    assert long.child_pid is None or long.child_pid == nxt.proc.pid
+    while not long.snapshot().steps:
+        time.sleep(0.02)
+    long.stop()
+    assert long.join(60) and long.snapshot().state == "stopped" and long.child_pid == nxt.proc.pid
+    assert long.result is not None and long.snapshot().epoch < 10_000
+
+
+@pytest.mark.timeout(180)
+def test_a_dead_or_unused_standby_costs_nothing_but_the_speed_up(tiny_config, standby):
+    """A standby that died before its job came: the job forks its own child and trains. One whose job
+    never runs (stopped while queued): the child exits."""
+    from rnnlab.job import TrainingJob
+    ready = _wait_for_standby(standby)
+    job = TrainingJob(tiny_config, mode="process", cpu_threads=1)
+    assert job.runner._standby is ready
+    ready.proc.kill()
+    ready.proc.join(10)
+    job.start()
+    assert job.join(60) and job.snapshot().state == "completed" and job.child_pid != ready.proc.pid
+    unused = _wait_for_standby(standby, not_pid=ready.proc.pid)
+    queued = TrainingJob(tiny_config, mode="process")
+    assert queued.runner._standby is unused
+    queued.runner.discard()
+    assert not unused.alive()
