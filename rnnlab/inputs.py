@@ -8,7 +8,7 @@ import numpy as np
 
 from rnnlab.config import DataConfig
 from rnnlab.data import PanelData, SeriesData
-from rnnlab.data.generators import GENERATORS, generate
+from rnnlab.data.generators import checked_params, generate
 from rnnlab.windows import Prepared, check_window_budget, prepare
 
 PERIOD_Z = 2.58  # an autocorrelation peak must clear z / sqrt(n): the 99 % band of white noise
@@ -54,12 +54,22 @@ def load_data(cfg: DataConfig, csv_bytes: bytes | None = None) -> SeriesData | P
         return load_csv(csv_bytes if csv_bytes is not None else cfg.csv_path, column=cfg.column,
                         date_column=cfg.date_column, inputs=cfg.inputs, missing=cfg.missing,
                         decimal=cfg.decimal, thousands=cfg.thousands)
-    spec = GENERATORS.get(cfg.generator)
-    if spec is not None:  # refuse oversized runs before generating anything
-        n = cfg.samples if spec.kind == "panel" else cfg.length - cfg.lookback - cfg.horizon + 1
-        check_window_budget(n, cfg.lookback, 2 if spec.kind == "panel" else 1, panel=spec.kind == "panel")
+    planned_size(cfg)  # refuse oversized runs and wrong parameters before generating anything
     return generate(cfg.generator, length=cfg.length, samples=cfg.samples, lookback=cfg.lookback,
                     params=cfg.params, seed=cfg.data_seed)
+
+
+def planned_size(cfg: DataConfig) -> tuple[str, int]:
+    """What load_data makes of a generator's config, without making it: ("series", points) or
+    ("panel", samples; each window cfg.lookback long). Raises where load_data would (ConfigError for
+    a wrong generator or parameter, DataError for a run too big). The sidebar names the data with it
+    on every page, so a fresh server's first page needs neither the series nor pandas (its dates)."""
+    spec, _ = checked_params(cfg.generator, cfg.params, cfg.lookback)
+    if spec.kind == "panel":
+        check_window_budget(cfg.samples, cfg.lookback, 2, panel=True)
+        return "panel", cfg.samples
+    check_window_budget(cfg.length - cfg.lookback - cfg.horizon + 1, cfg.lookback, 1, panel=False)
+    return "series", cfg.length
 
 
 def prepare_data(cfg: DataConfig, data: SeriesData | PanelData) -> Prepared:

@@ -57,3 +57,32 @@ def test_bad_generator_input():
         generate("delay", lookback=10, params={"lag": 10})
     with pytest.raises(ConfigError, match="not stationary"):
         generate("ar", params={"phi1": 0.9, "phi2": 0.5})
+
+
+@pytest.mark.parametrize("name", list(GENERATORS))
+def test_planned_size_is_what_load_data_makes(name):
+    """The sidebar names the data from its settings (inputs.planned_size): the count and window it
+    shows must be those of the data load_data generates, and it must refuse what load_data refuses."""
+    from rnnlab.config import DataConfig
+    from rnnlab.errors import DataError
+    from rnnlab.inputs import load_data, planned_size
+    for length, samples, lookback in [(200, 50, 12), (1000, 1000, 30), (457, 333, 5)]:
+        cfg = DataConfig(generator=name, length=length, samples=samples, lookback=lookback)
+        try:
+            kind, n = planned_size(cfg)
+        except ConfigError:  # e.g. the delay task's lag 10 in a window of 5
+            with pytest.raises(ConfigError):
+                load_data(cfg)
+            continue
+        data = load_data(cfg)
+        if kind == "panel":
+            assert isinstance(data, PanelData) and (len(data.y), data.x.shape[1]) == (n, lookback)
+        else:
+            assert isinstance(data, SeriesData) and len(data.values) == n
+    bad = DataConfig(generator=name, params={"nonsense": 1.0})
+    for f in (planned_size, load_data):
+        with pytest.raises(ConfigError):
+            f(bad)
+    huge = DataConfig(generator=name, length=2_000_000, samples=200_000, lookback=1000)
+    with pytest.raises(DataError):
+        planned_size(huge)

@@ -8,7 +8,7 @@ import uuid
 
 import streamlit as st
 
-from rnnlab import worker
+from rnnlab import forkserver
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.serve import auto_threads
@@ -42,13 +42,18 @@ def warm_up_torch() -> list[threading.Thread]:
 
 def _start_forkserver() -> None:
     FIRST_PAGE.wait(WARM_UP_WAIT_S)
-    worker.warm_up()
+    forkserver.warm_up(standby=True)  # and a child forked ahead of each Train click
 
 
 def _import_torch() -> None:
     FIRST_PAGE.wait(WARM_UP_WAIT_S)
     import rnnlab.diagnostics  # noqa: F401 (torch, the model, the probes)
     import rnnlab.experiment  # noqa: F401 (the evaluation)
+    import pandas  # noqa: F401 (dates, CSV files, tables: the first page had none)
+    try:
+        import streamlit.emojis  # noqa: F401 (read by any alert whose text is not ASCII; 0.2 s)
+    except ImportError:  # a private module of Streamlit's: only this speed-up depends on it
+        pass
     # The ~250,000 objects these imports made live as long as the server: out of the garbage
     # collector's sight, Streamlit's collection after every script run (runner.postScriptGC) takes
     # ~1 ms instead of 0.13 s (0.3 s on a busy 2-core server, on every live redraw).

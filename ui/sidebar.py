@@ -3,18 +3,27 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnlab.data import PanelData
+from rnnlab.errors import RnnlabError
+from rnnlab.inputs import planned_size
 from ui import dataset, jobs, links, present, runs, settings, state, store
 
 
-def data_line(cfg, data) -> str:
-    """The current data set in one line."""
+def data_line(cfg) -> str:
+    """The current data set in one line. A generator's is worked out from its settings
+    (rnnlab.inputs.planned_size): no page makes the series only to name it here, and a fresh
+    server's first page imports no pandas (0.45 s). An upload's is read (it is parsed already)."""
+    if cfg.data.csv_path is None:
+        try:
+            kind, n = planned_size(cfg.data)
+        except RnnlabError:
+            return "no usable data yet"
+        if kind == "panel":
+            return f"{cfg.data.generator} · {n:,} samples · window {cfg.data.lookback}"
+        return f"{cfg.data.generator} · {n:,} points · lookback {cfg.data.lookback}"
+    data, _ = dataset.current_data(cfg)
     if data is None:
         return "no usable data yet"
-    if isinstance(data, PanelData):
-        return f"{cfg.data.generator} · {len(data.y):,} samples · window {data.x.shape[1]}"
-    src = st.session_state.csv_name if cfg.data.csv_path else cfg.data.generator
-    return f"{src} · {len(data.values):,} points · lookback {cfg.data.lookback}"
+    return f"{st.session_state.csv_name} · {len(data.values):,} points · lookback {cfg.data.lookback}"
 
 
 def status_line(snap, frozen: bool = False) -> str:
@@ -53,8 +62,7 @@ def render(slots: dict, poll: bool = True) -> None:
         slots["device"].selectbox("Device", list(opts), format_func=opts.get, **store.bind(store.key("train", "device")),
                                   help="auto uses a GPU when one is available")
         cfg = settings.config_from_state()
-        data, _ = dataset.current_data(cfg)
-        slots["data"].caption(f"**Data:** {data_line(cfg, data)}")
+        slots["data"].caption(f"**Data:** {data_line(cfg)}")
         tuner = st.session_state.get("tune")  # any run of this session, shown or not, and any search's
         live = runs.book().training() or (tuner is not None and tuner.snapshot().state == "running")
         with slots["status"]:

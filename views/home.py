@@ -13,7 +13,8 @@ def main() -> None:
         "loss curves, honest baselines, hidden states and the gradient at every time step.")
     st.info("The classic Keras tutorial trains SimpleRNN(50) on 1,000 random walks **without scaling** "
             "and reaches a test MSE near 1,400 — while repeating the last value scores about 0.085. "
-            "rnnlab scales by default and shows both numbers side by side.")
+            "rnnlab scales by default and shows both numbers side by side.",
+            icon=":material/info:")  # named: else Streamlit loads its emoji catalogue (0.2 s) to look for one
     if st.button("Train the classic random-walk demo", icon=":material/play_arrow:", type="primary",
                  key="demo_button", on_click=lessons.start_demo) and not st.session_state.get("train_error"):
         st.switch_page("views/train.py")

@@ -32,6 +32,7 @@ class GeneratorSpec:
     fn: Callable
     params: dict[str, Param]
     description: str
+    check: Callable | None = None  # (lookback, **params): ConfigError for a combination fn cannot make
 
 
 def seed_sales(samples: int, lookback: int, rng: np.random.Generator, start_high: float,
@@ -78,9 +79,6 @@ def multi_sine(length: int, rng: np.random.Generator, period1: float, period2: f
 
 def ar2(length: int, rng: np.random.Generator, phi1: float, phi2: float, noise: float) -> SeriesData:
     """AR(2): y_t = phi1 y_{t-1} + phi2 y_{t-2} + e_t, after a burn-in of 200 steps."""
-    if not (abs(phi2) < 1 and phi1 + phi2 < 1 and phi2 - phi1 < 1):
-        raise ConfigError(f"AR(2) with phi1={phi1}, phi2={phi2} is not stationary; "
-                          "keep |phi2| < 1 and phi1 + phi2 < 1.")
     e = rng.normal(0.0, noise, length + 200)
     y = np.zeros(length + 200)
     for t in range(2, length + 200):
@@ -112,8 +110,6 @@ def square(length: int, rng: np.random.Generator, period: float, noise: float) -
 def delay(samples: int, lookback: int, rng: np.random.Generator, lag: float) -> PanelData:
     """Memory task: inputs are N(0, 1) noise; the target is the input `lag` steps before the last."""
     k = int(lag)
-    if not 0 <= k < lookback:
-        raise ConfigError(f"delay lag {k} must be smaller than the lookback {lookback}.")
     x = rng.normal(0.0, 1.0, size=(samples, lookback, 1))
     return PanelData(x=x, y=x[:, lookback - 1 - k, :].copy(), names=["noise"],
                      target_name=f"input {k} steps ago")
@@ -121,8 +117,6 @@ def delay(samples: int, lookback: int, rng: np.random.Generator, lag: float) -> 
 
 def adding(samples: int, lookback: int, rng: np.random.Generator) -> PanelData:
     """The adding problem: values U(0, 1) and two markers (one per half); target = sum of the marked."""
-    if lookback < 2:
-        raise ConfigError("the adding problem needs a lookback of at least 2.")
     values = rng.uniform(0.0, 1.0, size=(samples, lookback))
     half = lookback // 2
     first = rng.integers(0, half, samples)
@@ -134,6 +128,22 @@ def adding(samples: int, lookback: int, rng: np.random.Generator) -> PanelData:
     y = (values[rows, first] + values[rows, second])[:, None]
     return PanelData(x=np.stack([values, marks], axis=-1), y=y, names=["value", "marker"],
                      target_name="sum of marked values")
+
+
+def _stationary_ar2(lookback: int, phi1: float, phi2: float, noise: float) -> None:
+    if not (abs(phi2) < 1 and phi1 + phi2 < 1 and phi2 - phi1 < 1):
+        raise ConfigError(f"AR(2) with phi1={phi1}, phi2={phi2} is not stationary; "
+                          "keep |phi2| < 1 and phi1 + phi2 < 1.")
+
+
+def _lag_in_window(lookback: int, lag: float) -> None:
+    if not 0 <= int(lag) < lookback:
+        raise ConfigError(f"delay lag {int(lag)} must be smaller than the lookback {lookback}.")
+
+
+def _two_halves(lookback: int) -> None:
+    if lookback < 2:
+        raise ConfigError("the adding problem needs a lookback of at least 2.")
 
 
 GENERATORS: dict[str, GeneratorSpec] = {s.name: s for s in [
@@ -163,7 +173,7 @@ GENERATORS: dict[str, GeneratorSpec] = {s.name: s for s in [
         "phi1": Param(0.6, -1.99, 1.99, "weight of y(t-1)"),
         "phi2": Param(0.3, -0.99, 0.99, "weight of y(t-2)"),
         "noise": Param(1.0, 0.01, 10.0, "std of the innovations"),
-    }, "A stationary AR(2) process."),
+    }, "A stationary AR(2) process.", _stationary_ar2),
     GeneratorSpec("mackey-glass", "series", mackey_glass, {
         "tau": Param(17.0, 1.0, 30.0, "delay; 17 gives the classic chaotic regime"),
         "noise": Param(0.0, 0.0, 0.5, "std of observation noise"),
@@ -174,15 +184,26 @@ GENERATORS: dict[str, GeneratorSpec] = {s.name: s for s in [
     }, "A noisy square wave: sharp jumps a smooth model must anticipate."),
     GeneratorSpec("delay", "panel", delay, {
         "lag": Param(10.0, 0.0, 500.0, "how many steps back the target lies", integer=True),
-    }, "Memory task: output the input seen `lag` steps before the last one."),
+    }, "Memory task: output the input seen `lag` steps before the last one.", _lag_in_window),
     GeneratorSpec("adding", "panel", adding, {},
-                  "Memory task: add the two marked numbers of a long sequence."),
+                  "Memory task: add the two marked numbers of a long sequence.", _two_halves),
 ]}
 
 
 def generate(name: str, *, length: int = 1000, samples: int = 1000, lookback: int = 50,
              params: dict[str, float] | None = None, seed: int = 0) -> SeriesData | PanelData:
     """Build the named data set; unknown names and parameters raise ConfigError."""
+    spec, kwargs = checked_params(name, params, lookback)
+    rng = np.random.default_rng(seed)
+    if spec.kind == "panel":
+        return spec.fn(samples, lookback, rng, **kwargs)
+    return spec.fn(length, rng, **kwargs)
+
+
+def checked_params(name: str, params: dict[str, float] | None,
+                   lookback: int) -> tuple[GeneratorSpec, dict[str, float]]:
+    """The generator's spec and its full keyword arguments (defaults filled in); ConfigError for an
+    unknown generator or parameter, a value out of range, or a combination it cannot make."""
     if name not in GENERATORS:
         raise ConfigError(f"unknown generator {name!r}; choose one of {', '.join(GENERATORS)}.")
     spec = GENERATORS[name]
@@ -195,10 +216,9 @@ def generate(name: str, *, length: int = 1000, samples: int = 1000, lookback: in
     for k, p in spec.params.items():
         if not p.low <= kwargs[k] <= p.high:
             raise ConfigError(f"{name} parameter {k}={kwargs[k]} is outside [{p.low}, {p.high}].")
-    rng = np.random.default_rng(seed)
-    if spec.kind == "panel":
-        return spec.fn(samples, lookback, rng, **kwargs)
-    return spec.fn(length, rng, **kwargs)
+    if spec.check is not None:
+        spec.check(lookback, **kwargs)
+    return spec, kwargs
 
 
 def task_lag(name: str, params: dict[str, float] | None = None) -> int | None:
