@@ -137,6 +137,11 @@ class Progress:
             self.state, self.paused_at = ("paused", time.monotonic()) if paused else ("running", None)
             return True
 
+    def brief(self) -> tuple[str, RunResult | None]:
+        """(state, result) without copying the loss trace: for labels, redrawn on every rerun."""
+        with self.lock:
+            return self.state, self.result
+
     def snapshot(self, job_id: int, epochs: int, position=None) -> Snapshot:
         """Copy the progress under the lock; position() gives the queue place while queued."""
         with self.lock:

@@ -29,16 +29,15 @@ class Run:
 
     def label(self) -> str:
         """Name, cell, test MAE against the best baseline, and state, for pickers."""
-        snap = self.job.snapshot()
+        state, result = self.job.progress.brief()  # not snapshot(): a long run's trace is big
         cfg = self.job.config
         text = f"{self.name} · {cfg.model.cell}"
-        result = snap.result
         if result is not None and result.mae is not None:
             name, best = result.best_baseline()
             text += f" · MAE {result.mae:.4g}"
             if best is not None:
                 text += f" vs {best:.4g} ({name.replace('_', ' ')})"
-        return f"{text} · {snap.state}"
+        return f"{text} · {state}"
 
 
 def run_bytes(job: TrainingJob) -> int:
