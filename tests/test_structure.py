@@ -77,3 +77,22 @@ def test_first_page_imports_no_torch():
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_the_warm_up_waits_until_the_first_page_is_on_screen(monkeypatch):
+    """ui/jobs.page_drawn: the first script run's end starts the warm-up only PAINT_S later (the
+    browser is still painting); any later run (a click) starts it at once."""
+    import itertools
+    import threading
+
+    from ui import jobs
+    monkeypatch.setattr(jobs, "_scripts_ended", itertools.count())
+    monkeypatch.setattr(jobs, "PAINT_S", 0.3)
+    first = threading.Event()
+    monkeypatch.setattr(jobs, "FIRST_PAGE", first)
+    jobs.page_drawn()
+    assert not first.is_set() and first.wait(5)
+    second = threading.Event()
+    monkeypatch.setattr(jobs, "FIRST_PAGE", second)
+    jobs.page_drawn()
+    assert second.is_set()
