@@ -32,10 +32,20 @@ def context():
         return _ctx
 
 
+_started = threading.Event()  # a child has been started: the forkserver's preload is done
+
+
 def start(process) -> None:
-    """Start a child. It re-imports the server's main module (app.py) as __mp_main__, which does
-    nothing there: app.py keeps all its work under `if __name__ == "__main__"`."""
+    """Start a child (it waits for the forkserver's preload, the first time). It re-imports the
+    server's main module (app.py) as __mp_main__, which does nothing there: app.py keeps all its
+    work under `if __name__ == "__main__"`."""
     process.start()
+    _started.set()
+
+
+def forkserver_started() -> bool:
+    """Whether the forkserver is up and preloaded (else a new child waits for it: seconds)."""
+    return _started.is_set()
 
 
 def _noop() -> None:

@@ -145,6 +145,7 @@ class TrainingJob:
             self.runner.discard()
             self.progress.finish("stopped", "stopped before a training slot was free")
             return
+        self.progress.starting("starting the run")
         try:
             self.runner.run(self)
         except RnnlabError as e:

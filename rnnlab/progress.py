@@ -22,7 +22,7 @@ class Snapshot:
     """A consistent copy of a job's progress, safe to read from any thread."""
 
     job_id: int
-    state: str  # queued | running | paused | completed | stopped | early-stop | diverged | error | loaded
+    state: str  # queued | starting | running | paused | completed | stopped | early-stop | diverged | error | loaded
     message: str
     step: int
     total_steps: int
@@ -107,6 +107,12 @@ class Progress:
                 self.ending = e.reason
                 self.ended.set()
 
+    def starting(self, message: str) -> None:
+        """A training slot is held: the runner builds the run (in the app, in a child process)."""
+        with self.lock:
+            if self.state in ("queued", "starting"):
+                self.state, self.message = "starting", message
+
     def begin(self, setup, total_steps: int, paused: bool) -> None:
         """The Trainer exists: training begins (paused if Pause came first)."""
         with self.lock:
@@ -130,9 +136,10 @@ class Progress:
                 self.stop_at, self.stop_note = time.monotonic(), note
 
     def set_paused(self, paused: bool) -> bool:
-        """Running -> paused or back; False when the job is in neither state (nothing changes)."""
+        """Running (or starting) -> paused or back; False when the job is in neither state (nothing
+        changes). Paused while starting, the run begins paused (begin reads the control's flag)."""
         with self.lock:
-            if self.state != ("running" if paused else "paused"):
+            if self.state not in (("running", "starting") if paused else ("paused",)):
                 return False
             self.state, self.paused_at = ("paused", time.monotonic()) if paused else ("running", None)
             return True

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from rnnlab.errors import RnnlabError
 from rnnlab.events import Done, EpochEnd, Probe
-from rnnlab.forkserver import ProcessControl, context, exit_with_parent, start, take_standby
+from rnnlab.forkserver import ProcessControl, context, exit_with_parent, forkserver_started, start, take_standby
 from rnnlab.result import RunResult
 
 STOP_GRACE_S = 5.0  # after Stop, a child has this long to finish its step and report, then SIGTERM
@@ -141,6 +141,9 @@ class ProcessRunner:
         from rnnlab.experiment import setup
         from rnnlab.inputs import load_data
 
+        if not forkserver_started():
+            job.progress.starting("loading PyTorch in the training process: the first run after the server "
+                                  "started waits a few seconds for it")
         data = job.data if job.data is not None else load_data(job.config.data)
         work = (job.config.to_dict(), data, job.probe_factory, self.cpu_threads, job.start_from,
                 classical.known_fits())

@@ -71,6 +71,30 @@ def test_slots_queue_and_release(tiny_config):
     assert first.join(5) and second.join(5) and slots.in_use == 0
 
 
+@pytest.mark.timeout(120)
+def test_a_job_with_its_slot_says_it_is_starting_and_why_the_first_one_is_slow(tiny_config, monkeypatch):
+    """Between taking a slot and its first step a job is "starting", not "queued" (the page said
+    other sessions held the slots); before any child was started the forkserver is still loading
+    PyTorch, and the job says so."""
+    import threading
+    from rnnlab import forkserver
+    from rnnlab.progress import Progress
+    p = Progress()
+    p.starting("x")
+    assert p.snapshot(1, 1).state == "starting" and p.set_paused(True) and p.snapshot(1, 1).state == "paused"
+    p.finish("stopped", "done")
+    p.starting("y")
+    assert p.snapshot(1, 1).state == "stopped"  # a finished job stays finished
+    monkeypatch.setattr(forkserver, "_started", threading.Event())  # as if no child had been started yet
+    said = []
+    for _ in range(2):
+        job = TrainingJob(tiny_config, mode="process")
+        real = job.progress.starting
+        job.progress.starting = lambda m, real=real: said.append(m) or real(m)
+        assert job.start().join(60) and job.snapshot().state == "completed"
+    assert said[0] == said[2] == "starting the run" and "loading PyTorch" in said[1] and len(said) == 3
+
+
 @pytest.mark.slow
 def test_registry_stops_jobs_of_sessions_without_heartbeat(tiny_config):
     reg = JobRegistry(grace=0.3, interval=0.05)

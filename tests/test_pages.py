@@ -325,3 +325,4 @@ def test_the_sidebar_run_line_names_no_number_that_goes_stale():
     scoring = Snapshot(1, "running", "", 63, 8400, 3, 400, 2.0, 755.0, ending="stopped")
     assert status_line(scoring, frozen=True) == status_line(scoring) == "scoring on the test part"
     assert status_line(None) == "idle"
+    assert status_line(Snapshot(1, "starting", "starting the run", 0, 0, 0, 400, 0.0, 0.0)) == "starting the run"

@@ -37,6 +37,8 @@ def status_line(snap, frozen: bool = False) -> str:
         if frozen:
             return "training (the progress is on this page)"
         return f"training {snap.progress:.0%} (epoch {snap.epoch}/{snap.epochs})"
+    if snap.state == "starting":
+        return "starting the run"
     if snap.state == "queued":
         return "queued: waiting for a free training slot"
     if snap.state == "paused":

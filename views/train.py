@@ -37,6 +37,8 @@ def live_panel() -> None:
     if snap.state == "queued":
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
         st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
+    elif snap.state == "starting" and snap.message != "starting the run":  # a slow start is said aloud
+        st.info(snap.message.capitalize() + ".")
     st.progress(snap.progress, text=snap.progress_line())
     show.slots()
     base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
