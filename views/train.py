@@ -34,11 +34,15 @@ def live_panel() -> None:
     if job is None:
         return
     snap = job.snapshot()
+    # Always drawn, filled or not, so this fragment has as many elements on every run: when one goes,
+    # Streamlit's frontend compacts the block, and a later delta at a shifted path can blank the page
+    # ("Cannot set a node at a delta path", streamlit#15084, #16705).
+    note = st.empty()
     if snap.state == "queued":
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
-        st.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
+        note.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     elif snap.state == "starting" and snap.message != "starting the run":  # a slow start is said aloud
-        st.info(snap.message.capitalize() + ".")
+        note.info(snap.message.capitalize() + ".")
     st.progress(snap.progress, text=snap.progress_line())
     show.slots()
     base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
