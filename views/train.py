@@ -42,7 +42,7 @@ def live_panel() -> None:
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
         note.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     elif snap.state == "starting" and snap.message != "starting the run":  # a slow start is said aloud
-        note.info(snap.message.capitalize() + ".")
+        note.info(snap.message[:1].upper() + snap.message[1:] + ".")
     st.progress(snap.progress, text=snap.progress_line())
     show.slots()
     base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
