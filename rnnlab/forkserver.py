@@ -132,7 +132,7 @@ def _refill() -> None:
     """Fork a standby if there is none (in the background; a failed fork only costs the speed-up)."""
     global _standby
     with _standby_lock:
-        if _standby is not None and _standby.alive():
+        if not _keep_standby or (_standby is not None and _standby.alive()):
             return
         try:
             _standby = Standby()
