@@ -141,7 +141,7 @@ class ProcessRunner:
         from rnnlab.experiment import setup
         from rnnlab.inputs import load_data
 
-        if not forkserver_started():
+        if self._standby is None and not forkserver_started():  # this job's child waits for the preload
             job.progress.starting("loading PyTorch in the training process: the first run after the server "
                                   "started waits a few seconds for it")
         data = job.data if job.data is not None else load_data(job.config.data)

@@ -86,6 +86,8 @@ def test_a_job_with_its_slot_says_it_is_starting_and_why_the_first_one_is_slow(t
     p.starting("y")
     assert p.snapshot(1, 1).state == "stopped"  # a finished job stays finished
     monkeypatch.setattr(forkserver, "_started", threading.Event())  # as if no child had been started yet
+    monkeypatch.setattr(forkserver, "_keep_standby", False)  # and no standby child (other tests' app keeps one)
+    monkeypatch.setattr(forkserver, "_standby", None)
     said = []
     for _ in range(2):
         job = TrainingJob(tiny_config, mode="process")
