@@ -174,19 +174,19 @@ class Tuner:
                 "every_step": False if self.panel else b.train.loss != "last", "highway": b.model.highway}
 
     def _objective(self, trial) -> float:
-        if self.study is not None:  # labelled first: a trial without a worker is taken for a dead one's (study.reap)
-            from rnnlab import study
+        from rnnlab import study
+
+        shared = self.study is not None
+        if shared:  # labelled first: a trial without a worker is taken for a dead one's (study.reap)
             trial.set_user_attr("worker", study.WORKER)
-        params = self._params(trial)
-        row = TrialRow(trial.number, params)
+        row = TrialRow(trial.number, self._params(trial))
         with self._lock:
             self._rows.append(row)
-        if self.study is not None:
-            try:
-                return self._search(trial, row)
-            finally:
+        try:
+            return self._search(trial, row)
+        finally:
+            if shared:
                 study.record(trial, row)
-        return self._search(trial, row)
 
     def _search(self, trial, row: TrialRow) -> float:
         """One trial: trained and scored at every origin; its validation MSE."""
