@@ -325,4 +325,6 @@ def test_the_sidebar_run_line_names_no_number_that_goes_stale():
     scoring = Snapshot(1, "running", "", 63, 8400, 3, 400, 2.0, 755.0, ending="stopped")
     assert status_line(scoring, frozen=True) == status_line(scoring) == "scoring on the test part"
     assert status_line(None) == "idle"
-    assert status_line(Snapshot(1, "starting", "starting the run", 0, 0, 0, 400, 0.0, 0.0)) == "starting the run"
+    starting = Snapshot(1, "starting", "starting the run", 0, 0, 0, 400, 0.0, 0.0)
+    assert status_line(starting) == "starting the run"
+    assert status_line(starting, frozen=True) == "training (the progress is on this page)"  # not a stale word

@@ -33,9 +33,9 @@ def status_line(snap, frozen: bool = False) -> str:
         return "idle"
     if snap.scoring:
         return "scoring on the test part"
+    if frozen and snap.state in ("starting", "running"):  # a start lasts seconds: it would stay "starting"
+        return "training (the progress is on this page)"
     if snap.state == "running":
-        if frozen:
-            return "training (the progress is on this page)"
         return f"training {snap.progress:.0%} (epoch {snap.epoch}/{snap.epochs})"
     if snap.state == "starting":
         return "starting the run"
