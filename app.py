@@ -16,6 +16,7 @@ def main() -> None:
     from ui import jobs, links, patches, present, settings, sidebar
 
     patches.keep_navigation()  # a link clicked while a live chart polls is not undone by its tick
+    patches.skip_bare_run_check()  # we run under `streamlit run`: no stack walk on the first page
     st.set_page_config(page_title="rnnlab", page_icon=":material/autorenew:", layout="wide",
                        initial_sidebar_state="collapsed" if present.on() else "auto")
     present.style()

@@ -121,6 +121,32 @@ def start_server(log=subprocess.DEVNULL, session_ttl: float | None = None, timeo
     raise TimeoutError(f"streamlit server did not become healthy in {timeout:g} s")
 
 
+def _descendants(pid: int) -> list[int]:
+    kids = [int(k) for task in Path(f"/proc/{pid}/task").glob("*")
+            for k in (task / "children").read_text().split()] if Path(f"/proc/{pid}").exists() else []
+    return kids + [d for k in kids for d in _descendants(k)]
+
+
+def stop_server(proc) -> None:
+    """End a server and every process it started (its training forkserver goes on importing torch
+    for seconds after its server is gone, which would slow whatever is measured next)."""
+    try:
+        family = _descendants(proc.pid)
+    except OSError:
+        family = []
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in family:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
 def launch(p):
     """Headless Debian Chromium (Playwright's own download is not used)."""
     return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -1,64 +1,52 @@
-"""Imported once by the training forkserver (rnnlab.forkserver), so every forked job starts warm.
+"""Imported once by the training forkserver (rnnlab.forkserver.PRELOAD), after rnnlab._forkserver_env:
+the forkserver's imports and warm-up (rnnlab/_warm.py, statsmodels' ETS and Theta), about 6 s of CPU
+on 2 cores, run at the lowest CPU priority.
 
-Two things, both paid once here instead of in every child:
-- the imports (torch, torch._dynamo, which the first optimizer step imports lazily, ~0.8 s; the
-  engine; statsmodels' ETS and Theta);
-- the first calls: a fresh process's first forward, backward, optimizer step, probe and evaluation
-  (ETS and Theta fits included) take ~1 s more than later ones (kernel set-up, lazy imports inside
-  torch and statsmodels, first-use caches). `warm_up` runs one tiny CPU training of the app's
-  default recipe here (0.5 s), so a child reaches its first loss point in ~0.05 s instead of ~0.15 s
-  and finishes a stopped run in ~0.05 s instead of ~0.8 s (measured on 2 cores; other cells and
-  panel data gain as much from it: the slow first calls are shared).
-
-No CUDA, ever: a CUDA context cannot survive a fork, and the forkserver forks every job, so a single
-CUDA call in this process would make every job fail on a GPU with "Cannot re-initialize CUDA in
-forked subprocess". The warm-up trains on the CPU with CUDA hidden (an optimizer step asks the
-accelerator for its current stream otherwise), on one thread (no OpenMP thread pool exists when the
-children fork), and starts no thread that outlives it (one epoch: no background ETS prefetch).
-tests/test_worker.py checks all three.
+The forkserver starts with a fresh server's first page, and that page shares 2 cores with the
+browser drawing it: at the default priority the preload took most of a core the browser needed.
+At nice 19 it takes the CPU the server and the browser leave, and all of it when they are idle
+(a person reading the page, or a Train click waiting for it). Only the thread that loads is lowered
+(Linux keeps a nice value per thread): the forkserver's main thread, which forks every training
+child, keeps the priority it had, and so do the children (a process can lower its priority but not
+raise it back). The thread has ended when this module's import returns: nothing a fork would inherit.
 """
 from __future__ import annotations
 
-import contextlib
+import importlib
+import os
+import threading
 
-import torch
-import torch._dynamo  # noqa: F401
-import torch.optim  # noqa: F401
-
-import rnnlab.diagnostics  # noqa: F401
-import rnnlab.experiment  # noqa: F401
-import rnnlab.worker  # noqa: F401 (child_main: what every child runs, a standby's target by name)
+NICE = 19  # the loading thread's nice value: the lowest priority
+MODULES = ["statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
+           "rnnlab._warm"]  # torch and the engine, imported and run once on the CPU (never CUDA)
 
 
-
-@contextlib.contextmanager
-def cuda_hidden():
-    """torch sees no accelerator inside this block (restored after)."""
-    saved = torch.cuda.is_available, torch.accelerator.current_accelerator
-    torch.cuda.is_available = lambda: False
-    torch.accelerator.current_accelerator = lambda check_available=False: None
+def lower_priority() -> bool:
+    """Give the calling thread the lowest CPU priority; False where the system does not allow it."""
     try:
-        yield
-    finally:
-        torch.cuda.is_available, torch.accelerator.current_accelerator = saved
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+        return True
+    except (AttributeError, OSError):  # not Linux (the whole process would change), or not permitted
+        return False
 
 
-def warm_up() -> None:
-    """A tiny CPU training through the children's own path (setup, train with probes, evaluation)."""
-    from rnnlab.config import RunConfig
-    from rnnlab.diagnostics import probe_for_setup
-    from rnnlab.experiment import setup, train
+def load(modules: list[str] = MODULES) -> None:
+    """Import `modules` in a low-priority thread; wait for it, and raise what it raised."""
+    failed: list[BaseException] = []
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with cuda_hidden():
-            cfg = RunConfig()  # the default recipe, small
-            cfg.data.length, cfg.data.lookback, cfg.model.hidden = 400, 20, 8
-            cfg.train.epochs, cfg.train.device, cfg.train.probe_every = 1, "cpu", 1  # one epoch: no ETS thread
-            train(setup(cfg), probe_factory=probe_for_setup)
-    finally:
-        torch.set_num_threads(threads)
+    def run() -> None:
+        lower_priority()
+        try:
+            for name in modules:
+                importlib.import_module(name)
+        except BaseException as e:  # noqa: BLE001 - raised again below, in the forkserver's own thread
+            failed.append(e)
+
+    thread = threading.Thread(target=run, name="rnnlab-preload")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
-warm_up()
+load()

@@ -15,8 +15,7 @@ from rnnlab.events import Control
 
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 PRELOAD = ["rnnlab._forkserver_env",  # first, before numpy: one BLAS thread per child
-           "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
-           "rnnlab._preload"]  # torch and the engine, imported and run once on the CPU (never CUDA)
+           "rnnlab._preload"]  # at low priority: ETS, Theta, torch and the engine, run once on the CPU (never CUDA)
 _ctx = None
 _ctx_lock = threading.Lock()
 

@@ -28,3 +28,16 @@ def test_ticks_and_clicks_on_the_same_page_still_merge(monkeypatch):
     requests.request_rerun(RerunData(page_script_hash="train", fragment_id="a", is_auto_rerun=True))
     requests.request_rerun(RerunData(page_script_hash="train", fragment_id="b", is_auto_rerun=True))
     assert requests._rerun_data.fragment_id_queue == ["a", "b"]
+
+
+def test_the_bare_run_check_is_marked_done_once(monkeypatch):
+    """Streamlit's first element walks the stack (~0.15 s) unless its flag says the check was done;
+    if this fails, Streamlit renamed the flag and the first page is that much slower again."""
+    from streamlit import delta_generator
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    walked = []
+    monkeypatch.setattr(delta_generator.env_util, "is_repl", lambda: walked.append(1) or False)
+    assert patches.skip_bare_run_check()
+    assert delta_generator._use_warning_has_been_displayed
+    delta_generator._maybe_print_use_warning()
+    assert walked == []

@@ -175,3 +175,32 @@ def test_a_dead_or_unused_standby_costs_nothing_but_the_speed_up(tiny_config, st
     assert queued.runner._standby is unused
     queued.runner.discard()
     assert not unused.alive()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
+def test_the_preload_loads_in_a_lower_priority_thread_and_reraises():
+    """rnnlab/_preload.py: the modules load in a thread at nice 19 (Linux: per thread), the caller's
+    own priority is unchanged (children fork from it), and a failed import reaches the caller."""
+    code = textwrap.dedent("""
+        import os, sys, threading
+        sys.modules['rnnlab._warm'] = type(sys)('rnnlab._warm')  # loaded alone: not the real 6 s warm-up
+        import rnnlab._preload as p
+        seen = []
+        sys.modules.pop('json', None)
+        class Probe:  # a module whose import records its thread's priority
+            def find_spec(self, name, path=None, target=None):
+                if name == 'json':
+                    seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        sys.meta_path.insert(0, Probe())
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        p.load(['json'])
+        assert seen == [p.NICE], seen
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+        assert threading.active_count() == 1
+        try:
+            p.load(['no_such_module_here'])
+        except ModuleNotFoundError:
+            print('ok')
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr

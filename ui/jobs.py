@@ -29,13 +29,15 @@ _scripts_ended = itertools.count()
 
 @st.cache_resource
 def warm_up_torch() -> list[threading.Thread]:
-    """Once per server, in the background, once the first page is drawn: start the training
-    forkserver (its process imports torch and the engine and trains once, ~6 s of CPU), so Train
-    clicks are fast; and import torch and the model code in this process too (a run's parent side
-    and the Train, Predict and Inspect pages need them). The first page itself imports none of them
+    """Once per server, in the background: start the training forkserver now (its process imports
+    torch, statsmodels and the engine and trains once, ~6 s of CPU, at the lowest CPU priority:
+    rnnlab/_preload.py), so Train clicks are fast; and, once the first page is drawn, import torch
+    and the model code in this process too (a run's parent side and the Train, Predict and Inspect
+    pages need them). The first page itself imports none of them
     (tests/test_structure.py::test_first_page_imports_no_torch), and does not share the CPU with
-    them: started with the first page's script, the forkserver made that page 1-2 s slower on 2
-    cores. The two imports run in two processes at once."""
+    them: begun with the first page's script at the default priority, the imports made that page
+    1-2 s slower on 2 cores. This process's import waits for the page (a thread of the server
+    cannot be lowered: it would hold the GIL the page's script needs)."""
     threads = [threading.Thread(target=_start_forkserver, name="rnnlab-warm-up", daemon=True),
                threading.Thread(target=_import_torch, name="rnnlab-import-torch", daemon=True)]
     for t in threads:
@@ -44,7 +46,6 @@ def warm_up_torch() -> list[threading.Thread]:
 
 
 def _start_forkserver() -> None:
-    FIRST_PAGE.wait(WARM_UP_WAIT_S)
     forkserver.warm_up(standby=True)  # and a child forked ahead of each Train click
 
 
@@ -64,7 +65,7 @@ def _import_torch() -> None:
 
 
 def page_drawn() -> None:
-    """The app calls this at the end of each script run. The warm-up begins PAINT_S after the first
+    """The app calls this at the end of each script run. The server's torch import begins PAINT_S after the first
     one, or at the second (a click: the page is on screen): begun as the first script ended, its ~8 s
     of CPU left the browser a third of 2 cores, and the first page showed ~2 s later."""
     if next(_scripts_ended) == 0:
