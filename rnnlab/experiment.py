@@ -178,9 +178,13 @@ def shrink_to_persistence(s: Setup) -> dict | None:
 
 
 def summarize(s: Setup, trainer: Trainer, done: Done, shrink: dict | None = None) -> RunResult:
-    """A trained run's result, test metrics in original units."""
+    """A trained run's result, test metrics in original units. On a GPU its notes say how the steps
+    ran (a CUDA graph, or eager and why)."""
+    notes = list(getattr(s.data, "notes", []))
+    if s.device.type == "cuda":
+        notes.append(f"training steps on the GPU: {trainer.step_path}")
     return run_result(s, trainer.history, done.reason, done.message, train_seconds=round(trainer.train_seconds, 4),
-                      steps=trainer.steps, shrink=shrink)
+                      steps=trainer.steps, shrink=shrink, notes=notes)
 
 
 def run_result(s: Setup, history: list[dict], reason: str, message: str, *, train_seconds: float = 0.0,

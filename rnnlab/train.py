@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from torch import nn
 from rnnlab.config import TrainConfig
 from rnnlab.errors import ConfigError
 from rnnlab.events import Control, Done, EpochEnd, Event, Probe, StepEnd
+from rnnlab.graphs import StepGraph, not_capturable
 
 
 def resolve_device(name: str) -> torch.device:
@@ -32,13 +34,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, params, capturable: bool = False) -> torch.optim.Optimizer:
+    """capturable: a step that never reads a number back to the host (for a CUDA graph)."""
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, capturable=capturable)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay, capturable=capturable)
     raise ConfigError(f"unknown optimizer {cfg.optimizer!r}.")
 
 
@@ -61,6 +64,9 @@ def warm_up() -> None:
 
 
 READ_EVERY_CUDA = 16  # CUDA: losses read back every this many steps, not every step (no sync per step)
+# CUDA graphs for the training step (rnnlab/graphs.py): off unless RNNLAB_CUDA_GRAPH=1, until measured
+# on a GPU (no session with a GPU has run them yet: their tests skip without CUDA).
+CUDA_GRAPH = os.environ.get("RNNLAB_CUDA_GRAPH", "0") == "1"
 PROBE_BUDGET = 0.05  # auto probe interval: probes take at most this share of training time
 
 
@@ -115,6 +121,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.steps = 0
         self.total_steps = cfg.epochs * math.ceil(len(y_train) / cfg.batch_size)
+        self.step_path = "eager"  # how steps ran: "eager", "CUDA graph", or "eager: why not a graph"
 
     def emit(self, event: Event) -> None:
         for cb in self.callbacks:
@@ -138,7 +145,8 @@ class Trainer:
         cfg, model = self.cfg, self.model
         warm_up()
         self._params = [p for p in model.parameters() if p.requires_grad]
-        self._opt = make_optimizer(cfg, self._params)
+        self._graph = self._step_graph()
+        self._opt = self._graph.optimizer if self._graph is not None else make_optimizer(cfg, self._params)
         self._gen = torch.Generator().manual_seed(cfg.seed)
         self._good = [p.detach().clone() for p in self._params] if self.read_every > 1 else []  # last good read
         self._best, self._best_state, self._bad_epochs = math.inf, None, 0
@@ -152,6 +160,8 @@ class Trainer:
                 done = ended
                 break
         self.train_seconds = time.perf_counter() - self._clock - self._paused
+        if self._graph is not None:
+            self.step_path = self._graph.mode
         if self._best_state is not None:
             model.load_state_dict(self._best_state)
         model.eval()
@@ -177,6 +187,13 @@ class Trainer:
             if self.control.stopped:
                 ended = self._read(pending, epoch)
                 return ended or Done("stopped", f"stopped by the user after {self.steps} steps")
+            if self._graph is not None:  # the optimizer's step is part of it
+                pending.append((min(i + bs, n), self._graph.step(perm[i:i + bs]), step_clock))
+                if len(pending) >= self.read_every or i + bs >= n:
+                    ended, pending = self._read(pending, epoch), []
+                    if ended is not None:
+                        return ended
+                continue
             pending.append((min(i + bs, n), self._step(perm[i:i + bs]), step_clock))
             if self.read_every == 1:
                 (loss_v, gn_v), = pending[0][1].view(1, 2).tolist()
@@ -222,12 +239,34 @@ class Trainer:
         self._schedule.record_step(seconds)
         self._maybe_probe()
 
-    def _step(self, idx: torch.Tensor) -> torch.Tensor:
+    def _step_graph(self) -> StepGraph | None:
+        """The step as a CUDA graph where one may be tried (CUDA, losses read back every few steps,
+        RNNLAB_CUDA_GRAPH=1), else None; step_path says why not."""
+        device = self.x_train.device
+        why = not_capturable(device, self.cfg.optimizer) if CUDA_GRAPH else (
+            "eager: CUDA graphs are off (RNNLAB_CUDA_GRAPH=1 turns them on)" if device.type == "cuda" else "eager")
+        if why is None and self.read_every == 1:
+            why = "eager: the loss is read back after every step"
+        if why is not None:
+            self.step_path = why
+            return None
+        opt = make_optimizer(self.cfg, self._params, capturable=True)
+        self._opt = opt
+        return StepGraph(self._full_step, self._params, opt, self.cfg.batch_size, device)
+
+    def _full_step(self, idx: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
+        """_step and the optimizer's step: what a CUDA graph captures."""
+        out = self._step(idx, set_to_none)
+        self._opt.step()
+        return out
+
+    def _step(self, idx: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
         """Forward and backward on one batch, gradients clipped; returns [loss, gradient norm before
-        clipping] on the device (no sync: the caller reads it back)."""
+        clipping] on the device (no sync: the caller reads it back). set_to_none=False zeroes the
+        gradients in place (a CUDA graph's, which it reuses)."""
         model, cfg = self.model, self.cfg
         xb, yb = self.x_train[idx], self.y_train[idx]
-        self._opt.zero_grad(set_to_none=True)
+        self._opt.zero_grad(set_to_none=set_to_none)
         if self.every_step:
             k = self.score_from
             loss = nn.functional.mse_loss(model(xb, all_steps=True)[:, k:], yb[:, k:])
