@@ -1,4 +1,7 @@
-"""rnnlab entry point: `streamlit run app.py`. Navigation over views/, shared state and sidebar.
+"""rnnlab entry point: `python app.py` (or `streamlit run app.py`). Navigation over views/, shared
+state and sidebar. Run with python, it starts Streamlit itself on this file after starting the
+training forkserver's warm-up (ui/launch.py); Streamlit then runs it once per page, as __main__
+with a script context, and `main()` draws the page.
 
 The page scripts live in views/, not pages/: a folder named pages/ next to the entry point
 switches Streamlit (AppTest in particular) to its legacy multipage mode, which runs a page
@@ -43,4 +46,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:  # `python app.py`: Streamlit is not running this file (yet)
+        import sys
+
+        from ui.launch import serve
+        serve(sys.argv[1:])
+    else:
+        main()

@@ -1,4 +1,4 @@
-"""The real app driven in headless Chromium: a `streamlit run` server, pages, clicks and in-page
+"""The real app driven in headless Chromium: a `python app.py` server, pages, clicks and in-page
 timers. Shared by the browser tests (tests/browser_kit.py holds their fixtures) and the latency
 benchmark (benchmarks/bench_latency.py)."""
 from __future__ import annotations
@@ -102,11 +102,12 @@ def wait_for_warm_forkserver(server_pid: int, timeout: float = 30.0) -> None:
 
 
 def start_server(log=subprocess.DEVNULL, session_ttl: float | None = None, timeout: float = 30.0):
-    """(process, url) of a fresh `streamlit run app.py`, once its health check answers."""
+    """(process, url) of a fresh `python app.py` (the README's way: Streamlit, with the training
+    forkserver warming up from the start), once its health check answers."""
     port = free_port()
     env = {**os.environ, "RNNLAB_MAX_JOBS": "2", "PYTHONUNBUFFERED": "1"}
     ttl = [] if session_ttl is None else ["--server.disconnectedSessionTTL", f"{session_ttl:g}"]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "app.py", "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false", *ttl],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -122,18 +123,20 @@ def start_server(log=subprocess.DEVNULL, session_ttl: float | None = None, timeo
 
 
 def _descendants(pid: int) -> list[int]:
-    kids = [int(k) for task in Path(f"/proc/{pid}/task").glob("*")
-            for k in (task / "children").read_text().split()] if Path(f"/proc/{pid}").exists() else []
+    """Every process below pid (Linux /proc; one that ends meanwhile is skipped)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
     return kids + [d for k in kids for d in _descendants(k)]
 
 
 def stop_server(proc) -> None:
     """End a server and every process it started (its training forkserver goes on importing torch
     for seconds after its server is gone, which would slow whatever is measured next)."""
-    try:
-        family = _descendants(proc.pid)
-    except OSError:
-        family = []
+    family = _descendants(proc.pid)
     proc.terminate()
     try:
         proc.wait(timeout=10)

@@ -50,7 +50,7 @@ def test_every_module_is_named_in_the_architecture_document():
 def test_readme_is_a_short_front_door_with_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 150
-    assert "pip install -r requirements.txt && streamlit run app.py" in readme
+    assert "pip install -r requirements.txt && python app.py" in readme
     assert "pip install -r requirements-dev.txt && python -m pytest" in readme
     assert 'python -m pytest -m "not browser and not slow"' in readme
     for link in re.findall(r"\]\(([^)#]+)\)", readme):
