@@ -2,13 +2,15 @@
 the forkserver's imports and warm-up (rnnlab/_warm.py, statsmodels' ETS and Theta), about 6 s of CPU
 on 2 cores, run at the lowest CPU priority.
 
-The forkserver starts with a fresh server's first page, and that page shares 2 cores with the
-browser drawing it: at the default priority the preload took most of a core the browser needed.
-At nice 19 it takes the CPU the server and the browser leave, and all of it when they are idle
-(a person reading the page, or a Train click waiting for it). Only the thread that loads is lowered
-(Linux keeps a nice value per thread): the forkserver's main thread, which forks every training
-child, keeps the priority it had, and so do the children (a process can lower its priority but not
-raise it back). The thread has ended when this module's import returns: nothing a fork would inherit.
+The forkserver starts with the server (`python app.py`) or with its first page (`streamlit run`),
+while a browser may be drawing that page on the same cores. Background work, then: at nice 19 it
+takes the CPU the server and the browser leave, and all of it when they are idle (a person reading
+the page, or a Train click waiting for it). It does not spare the first page all of its cost,
+which is mostly memory bandwidth, caches and mapping torch's libraries (docs/architecture.md has
+the figures). Only the thread that loads is lowered (Linux keeps a nice value per thread): the
+forkserver's main thread, which forks every training child, keeps the priority it had, and so do
+the children (a process can lower its priority but not raise it back). The thread has ended when
+this module's import returns: nothing a fork would inherit.
 """
 from __future__ import annotations
 
