@@ -29,15 +29,14 @@ _scripts_ended = itertools.count()
 
 @st.cache_resource
 def warm_up_torch() -> list[threading.Thread]:
-    """Once per server, in the background: start the training forkserver now (its process imports
-    torch, statsmodels and the engine and trains once, ~6 s of CPU, at the lowest CPU priority:
-    rnnlab/_preload.py), so Train clicks are fast; and, once the first page is drawn, import torch
-    and the model code in this process too (a run's parent side and the Train, Predict and Inspect
-    pages need them). The first page itself imports none of them
-    (tests/test_structure.py::test_first_page_imports_no_torch), and does not share the CPU with
-    them: begun with the first page's script at the default priority, the imports made that page
-    1-2 s slower on 2 cores. This process's import waits for the page (a thread of the server
-    cannot be lowered: it would hold the GIL the page's script needs)."""
+    """Once per server, in the background: start the training forkserver if `python app.py` has not
+    already (ui/launch.py; its process imports torch, statsmodels and the engine and trains once,
+    ~6 s of CPU, at the lowest CPU priority: rnnlab/_preload.py), so Train clicks are fast; and, once
+    the first page is drawn, import torch and the model code in this process too (a run's parent
+    side and the Train, Predict and Inspect pages need them). The first page itself imports none of
+    them (tests/test_structure.py::test_first_page_imports_no_torch). This process's import waits
+    for the page: begun with the page's script it made the page 1-2 s slower on 2 cores, and a
+    thread of the server cannot be lowered (it would hold the GIL the page's script needs)."""
     threads = [threading.Thread(target=_start_forkserver, name="rnnlab-warm-up", daemon=True),
                threading.Thread(target=_import_torch, name="rnnlab-import-torch", daemon=True)]
     for t in threads:
