@@ -1,4 +1,4 @@
-"""How fast the live page answers, in headless Chromium against a fresh `streamlit run` server.
+"""How fast the live page answers, in headless Chromium against fresh `python app.py` servers.
 
     python -m benchmarks.bench_latency [--fresh 3] [--runs 5] [--epochs 400]
 

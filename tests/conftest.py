@@ -41,7 +41,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(browser, request):
-    """A `streamlit run` server for one browser test module, its training forkserver already warm;
+    """A `python app.py` server for one browser test module, its training forkserver already warm;
     its log goes to artifacts/streamlit-<module>.log."""
     import browser_kit
     (browser_kit.ROOT / "artifacts").mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-"""Real-browser tests: a `streamlit run` server driven by Playwright in headless Debian Chromium.
+"""Real-browser tests: a `python app.py` server driven by Playwright in headless Debian Chromium.
 
 Skipped, with the reason, only where no Chromium or Playwright exists. Screenshots go to
 artifacts/screenshots/ (ignored by git). Fixtures in conftest.py, helpers in tests/browser_kit.py.
