@@ -126,8 +126,9 @@ class Tuner:
         with self._lock:
             rows = [TrialRow(**vars(r)) for r in self._rows]
             state = self._state
-        if self.study is not None:
-            rows = sorted(rows + self._foreign_rows(), key=lambda r: r.number)
+        if self.study is not None:  # a trial of ours read before we labelled it is ours, not another's
+            mine = {r.number for r in rows}
+            rows = sorted(rows + [r for r in self._foreign_rows() if r.number not in mine], key=lambda r: r.number)
         elapsed = time.perf_counter() - self._started if self._started else 0.0
         best = pick_best(rows, self.n_val_windows)
         return TuneSnapshot(state, min(elapsed, self.budget) if state == "running" else elapsed, self.budget,

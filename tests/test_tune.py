@@ -245,3 +245,17 @@ def test_the_tune_pages_sentences_come_from_the_engine():
     one, three = judging_line(1, 24, 5), judging_line(3, 24, 5)
     assert one.startswith("24 validation windows") and f"{MARGIN:.0%} lower" in one and f"{z_needed(5):.1f}" in one
     assert three.startswith("The validation part is short") and "2 earlier origin(s)" in three
+
+
+def test_a_shared_studys_trial_counts_once_when_read_before_its_worker_labelled_it(monkeypatch):
+    """A worker's trial exists in the storage a moment before the worker labels it as its own: a read
+    of the other workers' trials in that moment returned it too, and the worker counted it twice
+    (CI: a worker reported 8 trials of a study that had 7)."""
+    cfg = base()
+    t = Tuner(cfg, load_data(cfg.data), budget=10)
+    t.study = object()  # shared: other workers' rows come from the storage
+    t._rows = [TrialRow(0, {"cell": "gru"}, "complete", 1.0), TrialRow(2, {"cell": "lstm"})]
+    monkeypatch.setattr(t, "_foreign_rows", lambda: [TrialRow(1, {"cell": "rnn"}, "complete", 2.0),
+                                                     TrialRow(2, {})])  # 2: ours, read unlabelled
+    rows = t.snapshot().trials
+    assert [r.number for r in rows] == [0, 1, 2] and rows[2].params == {"cell": "lstm"}
