@@ -85,15 +85,11 @@ def wait_for_warm_forkserver(server_pid: int, timeout: float = 30.0) -> None:
     background; wait until it exists and has gone idle, so timings measure training, not start-up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kids = [pid for task in Path(f"/proc/{server_pid}/task").iterdir()
-                for pid in (task / "children").read_text().split()]  # any thread may have started it
-        for pid in kids:
+        for pid in forkserver_pids(server_pid):
             try:
-                if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    continue
-                before = _cpu_ticks(int(pid))
+                before = _cpu_ticks(pid)
                 time.sleep(0.5)
-                if _cpu_ticks(int(pid)) == before:
+                if _cpu_ticks(pid) == before:
                     return
             except (FileNotFoundError, ProcessLookupError):
                 continue
@@ -131,6 +127,18 @@ def _descendants(pid: int) -> list[int]:
         except OSError:
             pass
     return kids + [d for k in kids for d in _descendants(k)]
+
+
+def forkserver_pids(server_pid: int) -> list[int]:
+    """The training forkserver(s) below a server (any of its threads may have started one)."""
+    found = []
+    for pid in _descendants(server_pid):
+        try:
+            if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:  # it ended meanwhile
+            pass
+    return found
 
 
 def stop_server(proc) -> None:

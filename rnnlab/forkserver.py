@@ -55,9 +55,10 @@ def warm_up(standby: bool = False) -> None:
     """Start the forkserver now (a couple of seconds: it imports torch) rather than on the first click.
     standby: from then on keep one child forked ahead of the next job (the app does; see Standby)."""
     global _keep_standby
-    p = context().Process(target=_noop, daemon=True)
-    start(p)
-    p.join()
+    if not forkserver_started():  # `python app.py` may have started it already (ui/launch.py)
+        p = context().Process(target=_noop, daemon=True)
+        start(p)
+        p.join()
     if standby:
         _keep_standby = True
         _refill()

@@ -49,7 +49,8 @@ class StepGraph:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.out: torch.Tensor | None = None  # the graph's output: [loss, norm]
         self.calls = 0
-        self.mode = "eager: warming up"  # "CUDA graph" once captured and checked
+        self.tried = False  # capture attempted (after WARM_STEPS full batches)
+        self.mode = "eager: too few full batches to capture"  # "CUDA graph" once captured and checked
 
     def step(self, idx: torch.Tensor) -> torch.Tensor:
         self.calls += 1
@@ -57,8 +58,9 @@ class StepGraph:
             self.idx.copy_(idx)
             self.graph.replay()
             return self.out.clone()
-        if self.mode == "eager: warming up" and len(idx) == self.batch_size:
+        if not self.tried and len(idx) == self.batch_size:
             if self.calls > WARM_STEPS:
+                self.tried = True
                 return self._capture_and_check(idx)
             return self._on_stream(idx)
         return self.eager(idx, self.graph is None)  # a shorter batch; set_to_none only without a graph

@@ -145,8 +145,11 @@ class Trainer:
         cfg, model = self.cfg, self.model
         warm_up()
         self._params = [p for p in model.parameters() if p.requires_grad]
-        self._graph = self._step_graph()
-        self._opt = self._graph.optimizer if self._graph is not None else make_optimizer(cfg, self._params)
+        refusal = self._graph_refusal()  # None: the step is captured as a CUDA graph
+        self._opt = make_optimizer(cfg, self._params, capturable=refusal is None)
+        self._graph = None if refusal else StepGraph(self._full_step, self._params, self._opt, cfg.batch_size,
+                                                     self.x_train.device)
+        self.step_path = refusal or self._graph.mode
         self._gen = torch.Generator().manual_seed(cfg.seed)
         self._good = [p.detach().clone() for p in self._params] if self.read_every > 1 else []  # last good read
         self._best, self._best_state, self._bad_epochs = math.inf, None, 0
@@ -187,14 +190,9 @@ class Trainer:
             if self.control.stopped:
                 ended = self._read(pending, epoch)
                 return ended or Done("stopped", f"stopped by the user after {self.steps} steps")
-            if self._graph is not None:  # the optimizer's step is part of it
-                pending.append((min(i + bs, n), self._graph.step(perm[i:i + bs]), step_clock))
-                if len(pending) >= self.read_every or i + bs >= n:
-                    ended, pending = self._read(pending, epoch), []
-                    if ended is not None:
-                        return ended
-                continue
-            pending.append((min(i + bs, n), self._step(perm[i:i + bs]), step_clock))
+            idx = perm[i:i + bs]
+            pending.append((min(i + bs, n), self._step(idx) if self._graph is None else self._graph.step(idx),
+                            step_clock))
             if self.read_every == 1:
                 (loss_v, gn_v), = pending[0][1].view(1, 2).tolist()
                 if not (math.isfinite(loss_v) and math.isfinite(gn_v)):
@@ -202,7 +200,8 @@ class Trainer:
                 self._opt.step()
                 self._record(epoch, pending.pop(), loss_v, gn_v, time.perf_counter() - step_clock)
             else:
-                self._opt.step()
+                if self._graph is None:  # a graph's step includes the optimizer's
+                    self._opt.step()
                 if len(pending) >= self.read_every or i + bs >= n:
                     ended, pending = self._read(pending, epoch), []
                     if ended is not None:
@@ -239,20 +238,15 @@ class Trainer:
         self._schedule.record_step(seconds)
         self._maybe_probe()
 
-    def _step_graph(self) -> StepGraph | None:
-        """The step as a CUDA graph where one may be tried (CUDA, losses read back every few steps,
-        RNNLAB_CUDA_GRAPH=1), else None; step_path says why not."""
+    def _graph_refusal(self) -> str | None:
+        """Why the step stays eager (the run's step_path), or None where a CUDA graph is tried (CUDA,
+        losses read back every few steps, RNNLAB_CUDA_GRAPH=1)."""
         device = self.x_train.device
-        why = not_capturable(device, self.cfg.optimizer) if CUDA_GRAPH else (
-            "eager: CUDA graphs are off (RNNLAB_CUDA_GRAPH=1 turns them on)" if device.type == "cuda" else "eager")
-        if why is None and self.read_every == 1:
-            why = "eager: the loss is read back after every step"
-        if why is not None:
-            self.step_path = why
-            return None
-        opt = make_optimizer(self.cfg, self._params, capturable=True)
-        self._opt = opt
-        return StepGraph(self._full_step, self._params, opt, self.cfg.batch_size, device)
+        if not CUDA_GRAPH:
+            return "eager: CUDA graphs are off (RNNLAB_CUDA_GRAPH=1 turns them on)" if device.type == "cuda" else "eager"
+        if self.read_every == 1 and device.type == "cuda":
+            return "eager: the loss is read back after every step"
+        return not_capturable(device, self.cfg.optimizer)
 
     def _full_step(self, idx: torch.Tensor, set_to_none: bool = True) -> torch.Tensor:
         """_step and the optimizer's step: what a CUDA graph captures."""

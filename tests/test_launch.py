@@ -1,18 +1,10 @@
 """`python app.py` (ui/launch.py): Streamlit serves the app, and the training forkserver starts with the
 server, before any browser asks for a page (under `streamlit run` it waits for the first page)."""
 import time
-from pathlib import Path
 
 import pytest
 
-from benchmarks.app_driver import _descendants, start_server, stop_server
-
-
-def _is_forkserver(pid: int) -> bool:
-    try:
-        return b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:  # it ended meanwhile
-        return False
+from benchmarks.app_driver import forkserver_pids, start_server, stop_server
 
 
 @pytest.mark.slow
@@ -21,7 +13,7 @@ def test_python_app_py_serves_and_warms_the_forkserver_before_any_page():
     try:
         deadline, found = time.monotonic() + 20, False
         while not found and time.monotonic() < deadline:
-            found = any(_is_forkserver(pid) for pid in _descendants(proc.pid))
+            found = bool(forkserver_pids(proc.pid))
             time.sleep(0.1)
         assert found, "no training forkserver started with the server"
         assert proc.poll() is None
