@@ -76,11 +76,13 @@ def device_options() -> dict[str, str]:
     """Device choices for the sidebar: value -> label (GPU name shown when CUDA exists).
 
     Asks torch only once torch is loaded (the warm-up thread loads it after the first page), so a
-    fresh server's first page does not wait ~2 s for it; until then a GPU is named only by the
+    fresh server's first page does not wait ~2 s for it, nor a page drawn while it loads; until then a GPU is named only by the
     driver's presence, and "auto" still picks it in the training child."""
     opts = {"auto": "auto", "cpu": "CPU"}
     torch = sys.modules.get("torch")
-    if torch is None:
+    if torch is None or getattr(torch.__spec__, "_initializing", False):
+        # not loaded, or half loaded: the warm-up thread is importing it while this script runs (a
+        # click in the seconds after the first page), and `torch.cuda` may not exist yet
         if gpu_driver():
             opts["cuda"] = "CUDA"
         return opts
