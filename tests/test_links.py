@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.config import RunConfig
+from ui import links
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,9 @@ def test_sidebar_offers_the_link_to_copy():
     at = fresh()
     at.switch_page("views/train.py").run()
     at.number_input(key="w_model_hidden").set_value(48).run()
+    assert not at.sidebar.code  # drawn only while its expander is open (no syntax highlighter to load)
+    at.session_state[links.SHARE_KEY] = True
+    at.run()
     code = " ".join(c.value for c in at.sidebar.code)
     assert "model.hidden=48" in code
 
