@@ -50,7 +50,15 @@ def _continue(run_id: int) -> None:
 
 
 def picker(where: str) -> None:
-    """A run selector (name, cell, test MAE vs best baseline, state) with rename and delete."""
+    """A run selector (name, cell, test MAE vs best baseline, state) with rename and delete, in a
+    container that is there even before the first run (empty): the page's later widgets keep their
+    places when the first run appears, or the browser shows their old copies (stale) beside the new
+    ones until the script ends (two Train and two Stop buttons after the first Train click)."""
+    with st.container():
+        _picker(where)
+
+
+def _picker(where: str) -> None:
     runs = book().runs
     if len(runs) == 0:
         return

@@ -119,16 +119,20 @@ def main() -> None:
     lessons.banner("train")
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
+    # The settings and buttons sit in this container on every run, filled last while a run is shown
+    # (below): at another place before the first run, the page drawn right after the first Train
+    # click showed two Train and two Stop buttons (the old ones stale) until its script ended.
+    top = st.container()
     if job is None:
-        head(job, snap)
+        with top:
+            head(job, snap)
         st.info("Press **Train** to start. The loss streams in below while the model trains.")
         show.slots()
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         code.downloads("train")
         return
-    # Filled last, shown first: the page's ~20 widgets take 0.1-0.5 s to send on a busy server, and a
-    # new run's first loss point should not wait behind them (the browser keeps the old ones meanwhile).
-    top = st.container()
+    # `top` is filled last, shown first: the page's ~20 widgets take 0.1-0.5 s to send on a busy server,
+    # and a new run's first loss point should not wait behind them (the browser keeps the old ones meanwhile).
     if not snap.finished and st.session_state.get("live_job") != snap.job_id:
         snap = first_step(job, snap)  # the run's first page: its first loss point comes with it
     if not snap.finished:
