@@ -5,9 +5,9 @@ on 2 cores, run at the lowest CPU priority.
 The forkserver starts with the server (`python app.py`) or with its first page (`streamlit run`),
 while a browser may be drawing that page on the same cores. Background work, then: at nice 19 it
 takes the CPU the server and the browser leave, and all of it when they are idle (a person reading
-the page, or a Train click waiting for it). It does not spare the first page all of its cost,
-which is mostly memory bandwidth, caches and mapping torch's libraries (docs/architecture.md has
-the figures). Only the thread that loads is lowered (Linux keeps a nice value per thread): the
+the page, or a Train click waiting for it). It does not spare the first page all of its cost:
+measured, nice 19 and nice 0 cost the page alike (memory bandwidth, caches and mapping torch's
+libraries are the likely reasons, not measured apart; docs/architecture.md has the figures). Only the thread that loads is lowered (Linux keeps a nice value per thread): the
 forkserver's main thread, which forks every training child, keeps the priority it had, and so do
 the children (a process can lower its priority but not raise it back). The thread has ended when
 this module's import returns: nothing a fork would inherit.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import traceback
 from typing import Callable
 
@@ -124,6 +125,16 @@ class TrainingJob:
         """Wait until the training loop has ended (its Done event: stopped, completed, diverged) or
         the job finished; the run may still be scoring on the test part. True if it has."""
         return self.progress.ended.wait(timeout)
+
+    def first_step(self, timeout: float) -> Snapshot:
+        """The snapshot once the run has its first step, has finished or waits in the queue, or after
+        `timeout` seconds: the page drawn right after Train then already shows a loss point."""
+        deadline = time.monotonic() + timeout
+        snap = self.snapshot()
+        while not snap.steps and not snap.finished and snap.queue_position is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            snap = self.snapshot()
+        return snap
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)

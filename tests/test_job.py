@@ -71,6 +71,20 @@ def test_slots_queue_and_release(tiny_config):
     assert first.join(5) and second.join(5) and slots.in_use == 0
 
 
+def test_first_step_waits_for_a_step_or_a_place_in_the_queue(tiny_config):
+    slots = JobSlots(1)
+    tiny_config.train.epochs = 2000
+    first = TrainingJob(tiny_config, slots=slots).start()
+    assert first.first_step(60).steps  # training has begun
+    second = TrainingJob(tiny_config, slots=slots).start()
+    wait_until(lambda: second.snapshot().state == "queued", what="the second job queued")
+    began = time.monotonic()
+    assert second.first_step(60).queue_position == 1 and time.monotonic() - began < 5  # no wait in the queue
+    first.stop()
+    second.stop()
+    assert first.join(5) and second.join(5)
+
+
 @pytest.mark.timeout(120)
 def test_a_job_with_its_slot_says_it_is_starting_and_why_the_first_one_is_slow(tiny_config, monkeypatch):
     """Between taking a slot and its first step a job is "starting", not "queued" (the page said

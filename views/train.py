@@ -1,7 +1,5 @@
 """Train: settings, Train / Pause / Stop, live loss and gradient charts. Number boxes have no upper
 bound on purpose: a value past the engine's limit is refused with a message, not silently kept."""
-import time
-
 import streamlit as st
 
 from rnnlab import plots
@@ -96,16 +94,6 @@ def outcome(snap) -> None:
             st.caption(f"Shrink: {shrink['reason']} (validation MSE {ratio:.2f}x persistence).")
 
 
-def first_step(job, snap):
-    """Wait up to state.FIRST_POINT_WAIT_S for a new run's first step, so the page drawn right after
-    Train already shows a loss point instead of empty axes until the next timed redraw."""
-    deadline = time.monotonic() + state.FIRST_POINT_WAIT_S
-    while not snap.steps and not snap.finished and snap.queue_position is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-        snap = job.snapshot()
-    return snap
-
-
 def head(job, snap) -> None:
     """The run picker, the settings and the Train / Pause / Stop buttons."""
     runs.picker("train")
@@ -119,9 +107,9 @@ def main() -> None:
     lessons.banner("train")
     job = st.session_state.job
     snap = job.snapshot() if job is not None else None
-    # The settings and buttons sit in this container on every run, filled last while a run is shown
-    # (below): at another place before the first run, the page drawn right after the first Train
-    # click showed two Train and two Stop buttons (the old ones stale) until its script ended.
+    # The picker, settings and buttons always sit in `top` (at a new place, a widget showed beside its
+    # stale old copy until the script ended). With a run, `top` is filled last, shown first: ~20 widgets
+    # take 0.1-0.5 s to send on a busy server, and the first loss point should not wait behind them.
     top = st.container()
     if job is None:
         with top:
@@ -131,10 +119,8 @@ def main() -> None:
         st.plotly_chart(plots.loss_figure([]), key="loss_chart")  # empty axes; also loads Plotly early
         code.downloads("train")
         return
-    # `top` is filled last, shown first: the page's ~20 widgets take 0.1-0.5 s to send on a busy server,
-    # and a new run's first loss point should not wait behind them (the browser keeps the old ones meanwhile).
     if not snap.finished and st.session_state.get("live_job") != snap.job_id:
-        snap = first_step(job, snap)  # the run's first page: its first loss point comes with it
+        snap = job.first_step(state.FIRST_POINT_WAIT_S)  # the run's first page comes with its first point
     if not snap.finished:
         st.session_state.live_job = snap.job_id
     fast = not snap.finished and (snap.elapsed < state.FAST_FOR_S or snap.scoring)  # scoring: the verdict is near
