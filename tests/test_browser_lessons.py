@@ -112,7 +112,7 @@ def test_screens_at_1280x720_a_lesson_presented_compare_and_inspect_while_traini
     page.wait_for_selector("text=/wins on test MAE/", timeout=30_000)  # the race run to its end
     projector_shots(page, "lesson-present")
     page.locator("[data-testid=stExpandSidebarButton]").click()  # folded while presenting
-    toggle = page.locator("[data-testid=stSidebar]").get_by_text("Presenter mode")
+    toggle = page.locator("[data-testid=stSidebar]").get_by_role("button", name="Leave presenter mode")
     toggle.wait_for(state="visible", timeout=10_000)
     page.wait_for_timeout(500)  # the sidebar slides in
     toggle.click()  # presenting off

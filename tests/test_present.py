@@ -1,4 +1,4 @@
-"""Presenter mode: from the URL or the toggle; settings folded, charts stacked, the flag in links."""
+"""Presenter mode: from the URL or the sidebar button; settings folded, charts stacked, the flag in links."""
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -17,12 +17,14 @@ def test_present_link_folds_settings_and_keeps_the_flag():
     assert at.query_params.get("present") in ("1", ["1"])
 
 
-def test_toggle_turns_it_on_and_off():
+def test_the_button_turns_it_on_and_off():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("views/train.py").run()
     assert not any(e.label == "Settings" for e in at.expander)
-    at.sidebar.toggle(key="w_present").set_value(True).run()
+    assert at.sidebar.button(key="present_button").label == "Presenter mode"
+    at.sidebar.button(key="present_button").click().run()
     assert any(e.label == "Settings" for e in at.expander)
-    at.sidebar.toggle(key="w_present").set_value(False).run()
+    assert at.sidebar.button(key="present_button").label == "Leave presenter mode"
+    at.sidebar.button(key="present_button").click().run()
     assert not any(e.label == "Settings" for e in at.expander) and "present" not in at.query_params

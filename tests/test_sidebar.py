@@ -1,9 +1,14 @@
-"""The sidebar's device choice while the server's warm-up thread is still importing torch."""
+"""The sidebar's device: a choice only where there is one, and never read from a half-imported torch."""
 import importlib.machinery
 import sys
 import types
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
 
 from ui import settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def half_imported_torch() -> types.ModuleType:
@@ -28,3 +33,26 @@ def test_device_choices_ask_a_loaded_torch():
     import torch
     opts = settings.device_options()
     assert ("cuda" in opts) == torch.cuda.is_available() and opts["cpu"] == "CPU"
+
+
+def sidebar_app(monkeypatch, opts: dict) -> AppTest:
+    monkeypatch.setattr(settings, "device_options", lambda: dict(opts))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_without_a_gpu_the_sidebar_says_cpu_and_offers_no_choice(monkeypatch):
+    """No select box where there is nothing to choose (and none for the first page to load)."""
+    at = sidebar_app(monkeypatch, {"auto": "auto", "cpu": "CPU"})
+    assert not [s for s in at.sidebar.selectbox if s.key == "w_train_device"]
+    assert any("**Device:** CPU" in c.value for c in at.sidebar.caption)
+
+
+def test_with_a_gpu_the_sidebar_offers_the_choice(monkeypatch):
+    at = sidebar_app(monkeypatch, {"auto": "auto", "cpu": "CPU", "cuda": "CUDA · H200"})
+    box = at.sidebar.selectbox(key="w_train_device")
+    assert box.options == ["auto", "CPU", "CUDA · H200"] and box.value == "auto"
+    box.set_value("cuda").run()
+    assert at.session_state["store"]["w_train_device"] == "cuda"

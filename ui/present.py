@@ -30,8 +30,13 @@ def style() -> None:
 
 
 def toggle_ui() -> None:
-    on()
-    st.toggle("Presenter mode", **store.bind(KEY), help="larger text and charts for a projector; settings folded away")
+    """A button that turns presenting on or off. Not st.toggle: a first page without a toggle skips
+    Streamlit's checkbox code, one of the chunks its frontend loads one after another before the
+    page shows (docs/architecture.md)."""
+    presenting = on()
+    st.button("Leave presenter mode" if presenting else "Presenter mode", key="present_button",
+              icon=":material/co_present:", on_click=store.put, args=(KEY, not presenting),
+              help="larger text and charts for a projector; settings folded away")
 
 
 def columns(spec):

@@ -58,11 +58,7 @@ def render(slots: dict, poll: bool = True) -> None:
     (or a run not shown) left running while the person read another page had its jobs stopped
     after disconnectedSessionTTL, as if the browser had gone."""
     with st.sidebar:
-        opts = settings.device_options()
-        if store.value(store.key("train", "device")) not in opts:
-            store.put(store.key("train", "device"), "auto")
-        slots["device"].selectbox("Device", list(opts), format_func=opts.get, **store.bind(store.key("train", "device")),
-                                  help="auto uses a GPU when one is available")
+        device_ui(slots["device"])
         cfg = settings.config_from_state()
         slots["data"].caption(f"**Data:** {data_line(cfg)}")
         tuner = st.session_state.get("tune")  # any run of this session, shown or not, and any search's
@@ -71,6 +67,21 @@ def render(slots: dict, poll: bool = True) -> None:
             st.fragment(run_every=state.SIDEBAR_REFRESH_S if live and poll else None)(_status)(not poll)
         present.toggle_ui()
         links.share_ui()
+
+
+def device_ui(slot) -> None:
+    """The device: a choice only where there is one (a GPU, Apple's MPS); else a line saying CPU.
+    A first page without a select box skips Streamlit's select box code, one of the chunks its
+    frontend loads one after another before the page shows (docs/architecture.md)."""
+    opts = settings.device_options()
+    key = store.key("train", "device")
+    if store.value(key) not in opts:  # a link from a machine with a GPU, opened on one without
+        store.put(key, "auto")
+    if len(opts) > 2:
+        slot.selectbox("Device", list(opts), format_func=opts.get, **store.bind(key),
+                       help="auto uses a GPU when one is available")
+    else:
+        slot.caption("**Device:** CPU (no GPU found)")
 
 
 def _status(frozen: bool = False) -> None:
