@@ -45,9 +45,26 @@ def sidebar_app(monkeypatch, opts: dict) -> AppTest:
 
 def test_without_a_gpu_the_sidebar_says_cpu_and_offers_no_choice(monkeypatch):
     """No select box where there is nothing to choose (and none for the first page to load)."""
+    monkeypatch.setattr(settings, "torch_loaded", lambda: True)
     at = sidebar_app(monkeypatch, {"auto": "auto", "cpu": "CPU"})
     assert not [s for s in at.sidebar.selectbox if s.key == "w_train_device"]
-    assert any("**Device:** CPU" in c.value for c in at.sidebar.caption)
+    assert any(c.value == "**Device:** CPU (no GPU found)" for c in at.sidebar.caption)
+
+
+def test_before_torch_loads_the_sidebar_says_auto_not_cpu(monkeypatch):
+    """Until torch is loaded only an NVIDIA driver can be seen: on an Apple-silicon Mac "auto" will
+    train on MPS, so the first page must not say CPU."""
+    monkeypatch.setattr(settings, "torch_loaded", lambda: False)
+    at = sidebar_app(monkeypatch, {"auto": "auto", "cpu": "CPU"})
+    device = [c.value for c in at.sidebar.caption if c.value.startswith("**Device:**")]
+    assert device == ["**Device:** auto (a GPU if torch finds one, else CPU)"]
+
+
+def test_torch_loaded_is_false_midway_through_its_import(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", half_imported_torch())
+    assert not settings.torch_loaded()
+    monkeypatch.delitem(sys.modules, "torch")
+    assert not settings.torch_loaded()
 
 
 def test_with_a_gpu_the_sidebar_offers_the_choice(monkeypatch):

@@ -79,18 +79,24 @@ def device_options() -> dict[str, str]:
     fresh server's first page does not wait ~2 s for it, nor a page drawn while it loads; until then a GPU is named only by the
     driver's presence, and "auto" still picks it in the training child."""
     opts = {"auto": "auto", "cpu": "CPU"}
-    torch = sys.modules.get("torch")
-    if torch is None or getattr(torch.__spec__, "_initializing", False):
-        # not loaded, or half loaded: the warm-up thread is importing it while this script runs (a
-        # click in the seconds after the first page), and `torch.cuda` may not exist yet
+    if not torch_loaded():
         if gpu_driver():
             opts["cuda"] = "CUDA"
         return opts
+    torch = sys.modules["torch"]
     if torch.cuda.is_available():
         opts["cuda"] = f"CUDA · {torch.cuda.get_device_name(0)}"
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         opts["mps"] = "Apple MPS"
     return opts
+
+
+def torch_loaded() -> bool:
+    """Whether torch's import has finished. Not loaded, or half loaded: the warm-up thread is
+    importing it while this script runs (a click in the seconds after the first page), and
+    `torch.cuda` may not exist yet."""
+    torch = sys.modules.get("torch")
+    return torch is not None and not getattr(torch.__spec__, "_initializing", False)
 
 
 def gpu_driver() -> bool:

@@ -70,7 +70,8 @@ def render(slots: dict, poll: bool = True) -> None:
 
 
 def device_ui(slot) -> None:
-    """The device: a choice only where there is one (a GPU, Apple's MPS); else a line saying CPU.
+    """The device: a choice only where there is one (a GPU, Apple's MPS); else a line saying CPU,
+    or "auto" while torch, which alone can tell, is still loading (the select box comes at a later rerun).
     A first page without a select box skips Streamlit's select box code, one of the chunks its
     frontend loads one after another before the page shows (docs/architecture.md)."""
     opts = settings.device_options()
@@ -80,8 +81,10 @@ def device_ui(slot) -> None:
     if len(opts) > 2:
         slot.selectbox("Device", list(opts), format_func=opts.get, **store.bind(key),
                        help="auto uses a GPU when one is available")
-    else:
+    elif settings.torch_loaded():
         slot.caption("**Device:** CPU (no GPU found)")
+    else:  # only an NVIDIA driver is seen before torch loads: Apple's MPS or a ROCm GPU may still be there
+        slot.caption("**Device:** auto (a GPU if torch finds one, else CPU)")
 
 
 def _status(frozen: bool = False) -> None:
