@@ -27,3 +27,27 @@ def test_the_train_pages_widgets_keep_their_places_when_the_first_run_appears(ap
     train_tiny(app)
     after = paths(app)
     assert after == before
+
+
+def chart_paths(at) -> list[tuple[int, ...]]:
+    """The places of the main area's Plotly charts."""
+    found = []
+
+    def walk(node, path):
+        if getattr(node, "type", None) == "plotly_chart":
+            found.append(path)
+        for i, child in getattr(node, "children", {}).items():
+            walk(child, (*path, i))
+
+    walk(at._tree[0], ())
+    return found
+
+
+def test_the_live_charts_stand_before_the_first_run_and_keep_their_places(app):
+    """A session's first Train click updates the empty loss and gradient-norm charts in place: building
+    the columns and the charts anew made its first point twice as slow (0.8-0.9 s, not 0.4-0.5 s)."""
+    open_page(app, "train")
+    before = chart_paths(app)
+    assert len(before) == 2  # the loss chart and the gradient norm chart, empty
+    train_tiny(app)
+    assert set(before) <= set(chart_paths(app))
