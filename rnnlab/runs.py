@@ -7,10 +7,12 @@ oldest finished runs are dropped first (a running job is never dropped).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rnnlab.job import TrainingJob
+if TYPE_CHECKING:  # the first page keeps a RunBook; the job machinery loads with the first run
+    from rnnlab.job import TrainingJob
 
 MAX_RUNS = 8  # runs kept per session
 MAX_RUN_BYTES = 512 * 2**20  # memory kept per session across its runs (weights, data, history, probes)

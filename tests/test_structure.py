@@ -64,7 +64,8 @@ jobs._import_torch = lambda: None  # the warm-up thread would load torch once th
 at = AppTest.from_file("app.py", default_timeout=60).run()
 assert not at.exception, at.exception
 assert at.button(key="demo_button").label.startswith("Train the classic")
-print(sorted(m for m in ("torch", "statsmodels", "optuna", "scipy", "pandas") if m in sys.modules))
+print(sorted(m for m in ("torch", "statsmodels", "optuna", "scipy", "pandas", "ui.dataset", "rnnlab.job")
+             if m in sys.modules))
 """
 
 

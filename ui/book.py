@@ -2,10 +2,14 @@
 the selected run's job, which every page reads."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from rnnlab.job import TrainingJob
 from rnnlab.runs import RunBook
+
+if TYPE_CHECKING:
+    from rnnlab.job import TrainingJob
 
 
 def book() -> RunBook:

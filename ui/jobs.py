@@ -6,6 +6,7 @@ import itertools
 import os
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -13,10 +14,12 @@ from rnnlab import forkserver
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
 from rnnlab.serve import auto_threads
-from rnnlab.job import JobRegistry, JobSlots, TrainingJob
+from rnnlab.serve import JobRegistry, JobSlots
 from ui import book
-from ui.dataset import current_data
 from ui.settings import config_from_state
+
+if TYPE_CHECKING:
+    from rnnlab.job import TrainingJob
 
 MAX_JOBS = int(os.environ.get("RNNLAB_MAX_JOBS", "2"))
 
@@ -52,7 +55,9 @@ def _import_torch() -> None:
     FIRST_PAGE.wait(WARM_UP_WAIT_S)
     import rnnlab.diagnostics  # noqa: F401 (torch, the model, the probes)
     import rnnlab.experiment  # noqa: F401 (the evaluation)
+    import rnnlab.job  # noqa: F401 (a run's job and its child process: the first page had none)
     import pandas  # noqa: F401 (dates, CSV files, tables: the first page had none)
+    import ui.dataset  # noqa: F401 (its cached functions read their own source when defined)
     try:
         import streamlit.emojis  # noqa: F401 (read by any alert whose text is not ASCII; 0.2 s)
     except ImportError:  # a private module of Streamlit's: only this speed-up depends on it
@@ -118,6 +123,7 @@ def job_factory(probes: bool = True):
     in the script's thread: a tuner's own thread has no session, and an owner looked up there would
     be a stranger whose jobs the registry stops after disconnectedSessionTTL."""
     from rnnlab.diagnostics import probe_for_setup
+    from rnnlab.job import TrainingJob
 
     owner, slots, registry = session_id(), job_slots(), job_registry()
 
@@ -141,13 +147,15 @@ def start_runs(named: list[tuple[str, RunConfig]]) -> str | None:
     """Start one job per (name, config), all at once where the slots allow (the rest queue); a race
     of several becomes the Compare page's selection. Every config and its data are checked before
     any run starts; returns what to fix, or None."""
+    from ui import dataset  # here, not at the top: the first page needs none of it (docs/architecture.md)
+
     checked = []
     for name, cfg in named:
         try:
             cfg.validate()
         except RnnlabError as e:
             return f"{name}: {e}"
-        data, err = current_data(cfg)
+        data, err = dataset.current_data(cfg)
         if err:
             return f"{err} (fix it on the Data page)"
         checked.append((name, cfg, data))
@@ -163,11 +171,13 @@ def start_runs(named: list[tuple[str, RunConfig]]) -> str | None:
 
 def ready_to_train():
     """(config, data, None) from the widgets, or (None, None, message) saying what to fix."""
+    from ui import dataset  # here, not at the top: the first page needs none of it
+
     try:
         cfg = config_from_state().validate()
     except RnnlabError as e:
         return None, None, str(e)
-    data, err = current_data(cfg)
+    data, err = dataset.current_data(cfg)
     if err:
         return None, None, f"{err} (fix it on the Data page)"
     return cfg, data, None

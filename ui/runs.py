@@ -8,7 +8,6 @@ import zlib
 
 import streamlit as st
 
-from rnnlab.job import TrainingJob
 from rnnlab.runs import MAX_RUN_BYTES, MAX_RUNS
 from ui import jobs, store
 from ui.book import add, book, select  # noqa: F401 (pages call runs.book, runs.add, runs.select)
@@ -114,6 +113,8 @@ def _open_run() -> None:
     except Exception as e:  # noqa: BLE001 - a hostile or damaged file must leave the page usable
         st.session_state.run_error = dataset.readable(e)
         return
+    from rnnlab.job import TrainingJob  # opening a run file: not on the first page
+
     job = TrainingJob.loaded(s, result, history)
     add(job)
     book().rename(job.id, f"file: {f.name}"[:60])

@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnnlab.errors import RnnlabError
 from rnnlab.inputs import planned_size
-from ui import dataset, jobs, links, present, runs, settings, state, store
+from ui import jobs, links, present, runs, settings, state, store
 
 
 def data_line(cfg) -> str:
@@ -20,6 +20,8 @@ def data_line(cfg) -> str:
         if kind == "panel":
             return f"{cfg.data.generator} · {n:,} samples · window {cfg.data.lookback}"
         return f"{cfg.data.generator} · {n:,} points · lookback {cfg.data.lookback}"
+    from ui import dataset  # an upload: not on a fresh server's first page, which skips this import
+
     data, _ = dataset.current_data(cfg)
     if data is None:
         return "no usable data yet"
