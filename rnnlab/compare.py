@@ -71,7 +71,9 @@ def compare_loss_figure(histories: dict[str, list[dict]], scalers: list[str | No
             fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], mode="lines+markers",
                                      name=f"{name} validation", line=dict(color=color, width=3)))
     log_axis(fig, [y for t in fig.data for y in t.y])
-    return _layout(fig, f"Loss per epoch ({loss_units(scalers or [])})", "epoch", "loss (log scale)", height=420)
+    units = loss_units(scalers or [])
+    return _layout(fig, f"Loss per epoch ({units})" if units else "Loss per epoch", "epoch", "loss (log scale)",
+                   height=420)
 
 
 def compare_grad_figure(curves: dict[str, np.ndarray]) -> go.Figure:

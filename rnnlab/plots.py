@@ -134,14 +134,15 @@ def panel_figure(x: np.ndarray, y: np.ndarray, n_show: int = 12, title: str = "S
     return _layout(fig, f"{title}: {n_show} of {len(x):,} independent samples", "time step in window", "value")
 
 
-def loss_units(scalers: list[str | None]) -> str:
+def loss_units(scalers: list[str | None]) -> str | None:
     """What a loss axis measures, from the scalers (resolved kinds) of the runs drawn on it; short,
-    for a half-width chart's title."""
+    for a half-width chart's title. None while no kind is known (a run's first page, before the
+    server's copy of its setup): "scaled" would be wrong for a run without scaling."""
     kinds = {k for k in scalers if k}
     if len(kinds) > 1:
         return "scales differ: " + ", ".join(sorted(kinds))
     if not kinds:
-        return "scaled"
+        return None
     (kind,) = kinds
     return "raw units" if kind == "none" else f"{kind}-scaled"
 
@@ -169,7 +170,8 @@ def loss_figure(history: list[dict], steps=None, losses=None, steps_per_epoch: f
         fig.add_trace(go.Scatter(x=[0, x_end], y=[baseline_val, baseline_val], mode="lines",
                                  name="persistence (val)", line=dict(color=COLORS["base"], dash="dash", width=2)))
     log_axis(fig, [y for t in fig.data for y in t.y])
-    return _layout(fig, f"Loss (MSE, {loss_units([scaler])})", "epoch", "loss (log scale)", height=400)
+    units = loss_units([scaler])
+    return _layout(fig, f"Loss (MSE, {units})" if units else "Loss (MSE)", "epoch", "loss (log scale)", height=400)
 
 
 def grad_norm_figure(steps, grad_norms, clip: float | None = None) -> go.Figure:

@@ -26,6 +26,14 @@ def test_loss_figure_has_log_axis_and_baseline():
     assert [t.name for t in fig.data] == ["batch loss", "train (epoch mean)", "validation", "persistence (val)"]
 
 
+def test_the_loss_title_names_the_scale_only_when_it_is_known():
+    """A run's first page can come before the server knows its scaler: "scaled" would be wrong for a
+    run without scaling (the Keras lesson), so the title names no scale then."""
+    title = lambda scaler: plots.loss_figure([], scaler=scaler).layout.title.text  # noqa: E731
+    assert title(None) == "Loss (MSE)"
+    assert title("none") == "Loss (MSE, raw units)" and title("standard") == "Loss (MSE, standard-scaled)"
+
+
 def test_pool_means_blocks():
     z = np.arange(12.0).reshape(4, 3)
     pooled, fr, fc = pi.pool(z, 2, 3)

@@ -204,3 +204,17 @@ def test_the_preload_loads_in_a_lower_priority_thread_and_reraises():
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+@pytest.mark.timeout(120)
+def test_weights_that_do_not_fit_fail_the_process_job_in_words(tiny_config):
+    from rnnlab.config import RunConfig
+    from rnnlab.job import TrainingJob
+    from rnnlab.models import build_model
+    other = RunConfig.from_dict(tiny_config.to_dict())
+    other.model.hidden = 9
+    weights = {k: v.detach().numpy() for k, v in build_model(other.model, 1, 1).state_dict().items()}
+    job = TrainingJob(tiny_config, mode="process", start_from=weights).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap.state == "error" and "do not fit" in snap.message
