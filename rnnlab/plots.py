@@ -136,8 +136,8 @@ def panel_figure(x: np.ndarray, y: np.ndarray, n_show: int = 12, title: str = "S
 
 def loss_units(scalers: list[str | None]) -> str | None:
     """What a loss axis measures, from the scalers (resolved kinds) of the runs drawn on it; short,
-    for a half-width chart's title. None while no kind is known (a run's first page, before the
-    server's copy of its setup): "scaled" would be wrong for a run without scaling."""
+    for a half-width chart's title. None while no kind is known (runs still queued or starting, whose
+    setup is not built yet): "scaled" would be wrong for a run without scaling."""
     kinds = {k for k in scalers if k}
     if len(kinds) > 1:
         return "scales differ: " + ", ".join(sorted(kinds))

@@ -13,8 +13,7 @@ import streamlit as st
 from rnnlab import forkserver
 from rnnlab.config import RunConfig
 from rnnlab.errors import RnnlabError
-from rnnlab.serve import auto_threads
-from rnnlab.serve import JobRegistry, JobSlots
+from rnnlab.serve import JobRegistry, JobSlots, auto_threads
 from ui import book
 from ui.settings import config_from_state
 
