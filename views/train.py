@@ -37,30 +37,34 @@ def live_panel() -> None:
     note = st.empty()
     if snap is None:
         note.info("Press **Train** to start. The loss streams in below while the model trains.")
-        st.progress(0.0, text="not started")
-        show.slots()
-        st.plotly_chart(plots.loss_figure([]), key="loss_chart", config={"staticPlot": True})
-        return
-    if snap.state == "queued":
+    elif snap.state == "queued":
         place = f" (number {snap.queue_position} in the queue)" if snap.queue_position else ""
         note.info(f"Waiting for a free training slot{place}: other sessions are training on this server.")
     elif snap.state == "starting" and snap.message != "starting the run":  # a slow start is said aloud
         note.info(snap.message[:1].upper() + snap.message[1:] + ".")
-    st.progress(snap.progress, text=snap.progress_line())
+    st.progress(snap.progress if snap else 0.0, text=snap.progress_line() if snap else "not started")
     show.slots()
-    base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
-        if job.setup is not None else None
-    per_epoch = snap.total_steps / max(snap.epochs, 1)
     # while training, charts are static (no hover layers): much cheaper for the browser to redraw
-    scaler = job.setup.prep.scaler.kind if job.setup is not None else None
-    st.plotly_chart(plots.loss_figure(snap.history, snap.steps, snap.losses, per_epoch, base, scaler), key="loss_chart",
-                    config={"staticPlot": not snap.finished})
+    st.plotly_chart(loss_chart(job, snap), key="loss_chart", config={"staticPlot": snap is None or not snap.finished})
+    if snap is None:
+        return
     if snap.finished and st.session_state.get("live_job") == snap.job_id:
         st.session_state.live_job = None
         state.rerun_page()  # full rerun: stop polling, show the verdict
     if st.session_state.get("live_fast") and snap.elapsed >= state.FAST_FOR_S and not snap.scoring:
         st.session_state.live_fast = False
         state.rerun_page()  # full rerun: redefine the fragments with the slower, cheaper interval
+
+
+def loss_chart(job, snap):
+    """The run's loss so far, with the persistence bar once the server's setup is there; empty axes
+    before any run."""
+    if snap is None:
+        return plots.loss_figure([])
+    base = jobs.per_job(job, "persistence_val", lambda: persistence_val_loss(job.setup.prep)) \
+        if job.setup is not None else None
+    scaler = job.setup.prep.scaler.kind if job.setup is not None else None
+    return plots.loss_figure(snap.history, snap.steps, snap.losses, snap.total_steps / max(snap.epochs, 1), base, scaler)
 
 
 def gradient_panel() -> None:
