@@ -1,5 +1,5 @@
-"""Imported once by the training forkserver (through rnnlab/_preload.py, at low priority), so every
-forked job starts warm.
+"""Imported once by the training forkserver (rnnlab.forkserver.PRELOAD, after ETS and Theta), so
+every forked job starts warm.
 
 Two things, both paid once here instead of in every child:
 - the imports (torch, torch._dynamo, which the first optimizer step imports lazily, ~0.8 s; the

@@ -196,8 +196,13 @@ cfg = RunConfig()
 cfg.data.generator, cfg.data.length, cfg.data.lookback = "sine", 300, 20
 cfg.model.hidden, cfg.train.epochs, cfg.train.device = 8, 100000, "cpu"
 job = TrainingJob(cfg, mode="process").start()
-while job.snapshot().step < 2:
+deadline, snap = time.monotonic() + 120, job.snapshot()
+while snap.step < 2 and not snap.finished and time.monotonic() < deadline:
     time.sleep(0.05)
+    snap = job.snapshot()
+if snap.step < 2:  # say why, rather than leave the test waiting on a line that never comes
+    print("no step 2:", snap.state, snap.message, flush=True)
+    sys.exit(1)
 if {pause}:
     job.pause()
 print(job.child_pid, flush=True)
@@ -212,7 +217,9 @@ def test_child_exits_when_its_server_is_killed(pause):
     server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, pause=pause)],
                               stdout=subprocess.PIPE, text=True)
     try:
-        child = int(server.stdout.readline())
+        line = server.stdout.readline()
+        assert line.strip().isdigit(), f"the server's job did not train: {line!r}"
+        child = int(line)
         assert not process_gone(child)
         server.send_signal(signal.SIGKILL)
         server.wait(5)
@@ -228,7 +235,9 @@ def test_child_exits_when_the_forkserver_is_killed():
     server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=root, pause=False)],
                               stdout=subprocess.PIPE, text=True)
     try:
-        child = int(server.stdout.readline())
+        line = server.stdout.readline()
+        assert line.strip().isdigit(), f"the server's job did not train: {line!r}"
+        child = int(line)
         forkserver = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
         assert forkserver != server.pid
         os.kill(forkserver, signal.SIGKILL)

@@ -33,7 +33,7 @@ _scripts_ended = itertools.count()
 def warm_up_torch() -> list[threading.Thread]:
     """Once per server, in the background: start the training forkserver if `python app.py` has not
     already (ui/launch.py; its process imports torch, statsmodels and the engine and trains once,
-    ~6 s of CPU, at the lowest CPU priority: rnnlab/_preload.py), so Train clicks are fast; and, once
+    ~6 s of CPU: rnnlab.forkserver.PRELOAD), so Train clicks are fast; and, once
     the first page is drawn, import torch and the model code in this process too (a run's parent
     side and the Train, Predict and Inspect pages need them). The first page itself imports none of
     them (tests/test_structure.py::test_first_page_imports_no_torch). This process's import waits

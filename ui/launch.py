@@ -2,7 +2,7 @@
 
 `streamlit run app.py` works as well, but Streamlit runs nothing of the app until a browser asks
 for the first page, so the forkserver's preload (torch, statsmodels, the engine and one tiny
-training: ~6 s of CPU on 2 cores, at the lowest priority: rnnlab/_preload.py) could begin only
+training: ~6 s of CPU on 2 cores: rnnlab.forkserver.PRELOAD) could begin only
 with that page, and a Train click soon after it waited for the rest. Here it begins before the
 server listens, in this same process (the server's jobs then find it, and the standby child it
 keeps, already there: rnnlab/forkserver.py). The options are Streamlit's (`--server.port 8502`).
