@@ -78,3 +78,19 @@ def test_a_link_changes_only_what_it_names():
     """The app probes by default (auto); a link that does not mention probing keeps that."""
     at = fresh({"model.hidden": "20"})
     assert at.session_state["w_model_hidden"] == 20 and at.session_state["w_train_probe_every"] == -1
+
+
+def test_a_link_asking_for_a_device_not_here_says_so_and_trains_on_auto(monkeypatch):
+    """A link made on a machine with a GPU, opened on one without: not a silent switch."""
+    from ui import settings
+    monkeypatch.setattr(settings, "device_options", lambda: {"auto": "auto", "cpu": "CPU"})  # no GPU here
+    at = fresh({"train.device": '"cuda"', "source": "csv"})
+    notes = " ".join(i.value for i in at.info)
+    assert 'device "cuda", which this machine does not offer' in notes and "upload it again" in notes
+    assert at.session_state["w_train_device"] == "auto"
+
+
+def test_a_link_asking_for_the_cpu_keeps_it_without_a_note():
+    at = fresh({"train.device": '"cpu"'})
+    assert not any("device" in i.value for i in at.info)
+    assert at.session_state["w_train_device"] == "cpu"

@@ -48,6 +48,20 @@ def restore() -> None:
             continue
         store.put(store.key(part, name), d[part][name])
     settings.put_params(cfg.data.generator, cfg.data.params)
+    if "train.device" in config_params:
+        _check_device(cfg.train.device)
+
+
+def _check_device(device: str) -> None:
+    """A link made where a GPU was, opened where none is: say so, and train on auto instead."""
+    if device in settings.device_options():
+        return
+    store.put(store.key("train", "device"), "auto")
+    loading = "" if settings.torch_loaded() else " (PyTorch is still loading, so only an NVIDIA GPU can be seen yet)"
+    said = f"This link asks to train on the device \"{device}\", which this machine does not offer{loading}: " \
+           "runs use auto instead, a GPU if PyTorch finds one, else the CPU."
+    before = st.session_state.get("link_note")
+    st.session_state.link_note = f"{before}\n\n{said}" if before else said
 
 
 def current_query() -> dict[str, str]:
