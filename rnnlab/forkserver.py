@@ -15,9 +15,10 @@ from rnnlab.events import Control
 
 PARENT_CHECK_S = 1.0  # how often a child checks that its server is still there
 # What the forkserver imports before it forks any child (~6 s of CPU on 2 cores), at the priority it
-# was started with: a Train click can wait for it. A thread at nice 19 did not make the first page
-# faster (docs/architecture.md) and was starved outright while other processes kept the cores busy
-# (40-90 s with two busy processes on 2 cores, as long as they ran: a first click, or a test, hung).
+# was started with: a Train click can wait for it. A thread at nice 19 left a fresh server's first
+# page ~0.15 s faster, but was starved outright while other processes kept the cores busy (40-90 s
+# with two busy processes on 2 cores, as long as they ran: a first click, or a test, hung).
+# docs/architecture.md has the figures.
 PRELOAD = ["rnnlab._forkserver_env",  # first, before numpy: one BLAS thread per child
            "statsmodels.tsa.exponential_smoothing.ets", "statsmodels.tsa.forecasting.theta",  # ETS, Theta
            "rnnlab._warm"]  # torch and the engine, run once on the CPU (never CUDA)
