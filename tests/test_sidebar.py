@@ -73,3 +73,15 @@ def test_with_a_gpu_the_sidebar_offers_the_choice(monkeypatch):
     assert box.options == ["auto", "CPU", "CUDA · H200"] and box.value == "auto"
     box.set_value("cuda").run()
     assert at.session_state["store"]["w_train_device"] == "cuda"
+
+
+def test_a_chosen_gpu_that_is_no_longer_offered_says_so_and_goes_back_to_auto(monkeypatch):
+    """CUDA offered while only its driver could be seen, then not by a CPU build of torch."""
+    opts = {"auto": "auto", "cpu": "CPU", "cuda": "CUDA"}
+    at = sidebar_app(monkeypatch, opts)
+    at.sidebar.selectbox(key="w_train_device").set_value("cuda").run()
+    del opts["cuda"]
+    monkeypatch.setattr(settings, "device_options", lambda: dict(opts))
+    at.run()
+    assert any('"cuda" is not offered here' in t.value for t in at.toast)
+    assert at.session_state["store"]["w_train_device"] == "auto"
