@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import patches
+
 LIVE_REFRESH_S = 0.8  # live redraw interval: under 1 s, yet leaves the CPU to training (bench_job --browser)
 FAST_REFRESH_S, FAST_FOR_S = 0.3, 3.0  # quicker redraws for a run's first seconds: first points show at once
 FIRST_POINT_WAIT_S = 0.5  # the page drawn after Train waits this long at most for the run's first step
@@ -64,7 +66,9 @@ def rerun_page() -> None:
     pending and keeps the *newer* one's page, so a fragment that called st.rerun() just after the
     person clicked another page's link sent them back to this page: the link click was lost (about
     one demo browser test in eight, right after Stop; the tests used to click twice). Drawing an
-    element first is a yield point, where a pending request (the click) takes over this run; only
-    when none is pending does this page rerun itself."""
+    element first is a yield point, where a pending request (the click) takes over this run; a click
+    that lands after it is kept by ui/patches.own_rerun. Only when none is pending does this page
+    rerun itself."""
     st.empty()
-    st.rerun()
+    with patches.own_rerun():
+        st.rerun()
