@@ -49,14 +49,14 @@ def restore() -> None:
         store.put(store.key(part, name), d[part][name])
     settings.put_params(cfg.data.generator, cfg.data.params)
     if "train.device" in config_params:
-        _check_device(cfg.train.device)
+        _check_device()
 
 
-def _check_device(device: str) -> None:
+def _check_device() -> None:
     """A link made where a GPU was, opened where none is: say so, and train on auto instead."""
-    if device in settings.device_options():
+    device = settings.device_or_auto()
+    if device is None:
         return
-    store.put(store.key("train", "device"), "auto")
     loading = "" if settings.torch_loaded() else " (PyTorch is still loading, so only an NVIDIA GPU can be seen yet)"
     said = f"This link asks to train on the device \"{device}\", which this machine does not offer{loading}: " \
            "runs use auto instead, a GPU if PyTorch finds one, else the CPU."

@@ -91,6 +91,17 @@ def device_options() -> dict[str, str]:
     return opts
 
 
+def device_or_auto(opts: dict[str, str] | None = None) -> str | None:
+    """Set the chosen device back to "auto" where this machine does not offer it (`opts`: the
+    device choices, when the caller has them). Returns the device dropped, else None: the caller says so."""
+    name = key("train", "device")
+    chosen = value(name)
+    if chosen in (opts if opts is not None else device_options()):
+        return None
+    put(name, "auto")
+    return chosen
+
+
 def torch_loaded() -> bool:
     """Whether torch's import has finished. Not loaded, or half loaded: the warm-up thread is
     importing it while this script runs (a click in the seconds after the first page), and

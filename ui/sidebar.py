@@ -78,10 +78,9 @@ def device_ui(slot) -> None:
     frontend loads one after another before the page shows (docs/architecture.md)."""
     opts = settings.device_options()
     key = store.key("train", "device")
-    if store.value(key) not in opts:  # e.g. CUDA seen by its driver, then not by torch (a CPU build)
-        st.toast(f"The device \"{store.value(key)}\" is not offered here: runs use auto instead.",
-                 icon=":material/memory:")
-        store.put(key, "auto")
+    dropped = settings.device_or_auto(opts)  # e.g. CUDA seen by its driver, then not by torch (a CPU build)
+    if dropped is not None:
+        st.toast(f"The device \"{dropped}\" is not offered here: runs use auto instead.", icon=":material/memory:")
     if len(opts) > 2:
         slot.selectbox("Device", list(opts), format_func=opts.get, **store.bind(key),
                        help="auto uses a GPU when one is available")
